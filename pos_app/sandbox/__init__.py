@@ -1,0 +1,1 @@
+"""Emulators of the three loyalty APIs: training mode, the test bed and benchmarks."""
