@@ -8,7 +8,7 @@ from pos_app.sandbox.faults import ConnectionDropped
 from pos_app.sandbox.server import create_sandbox_app
 from pos_app.sandbox.state import Sandbox
 
-TRAINING_ORIGIN = "http://training.invalid"
+TRAINING_ORIGIN = "http://127.0.0.1"
 
 
 class InProcessTransport(httpx.AsyncBaseTransport):

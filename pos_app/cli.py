@@ -1,0 +1,228 @@
+"""``pos-app``: the cashier GUI by default, sub-commands for headless use (see the contract)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pos_app.__about__ import __version__
+from pos_app.config import AppConfig, ConfigError, config_path, load_config
+from pos_app.data_dir import DataDirError, ensure_data_dir, resolve_data_dir
+from pos_app.logs import setup_logging
+
+log = logging.getLogger("pos_app.cli")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+LATER = {
+    "lookup": "headless lookup",
+    "redeem": "headless redemption",
+    "stamp": "headless stamping",
+    "redeem-reward": "headless reward redemption",
+    "sync": "journal sync",
+    "queue": "the pending-operations queue",
+    "receipt": "receipt rendering",
+    "report": "back-office reports",
+    "gdpr-export": "GDPR exports",
+}
+
+
+class UsageError(Exception):
+    """Bad invocation; exit code 2."""
+
+
+class Failed(Exception):
+    """The command could not do its job; exit code 1 with this message."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="configuration file (env POS_APP_CONFIG)",
+    )
+    common.add_argument(
+        "--data-dir",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="journal and logs folder (env POS_APP_DATA_DIR)",
+    )
+    common.add_argument(
+        "--training",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="use the built-in emulators instead of the real back-ends",
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="log debug details to stderr too",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="pos-app",
+        description="Tillcard: gift cards, stamp cards and loyalty points at the counter.",
+        parents=[common],
+        epilog="Without a command, the cashier window opens.",
+    )
+    parser.add_argument("--version", action="version", version=f"Tillcard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sandbox = sub.add_parser(
+        "sandbox", parents=[common], help="serve the emulators of the three APIs over HTTP"
+    )
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--seed", type=int, default=0)
+    sandbox.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (exposes public test credentials)",
+    )
+
+    lookup = sub.add_parser("lookup", parents=[common], help="look a card up on every back-end")
+    lookup.add_argument("code")
+    lookup.add_argument("--json", action="store_true")
+    redeem = sub.add_parser("redeem", parents=[common], help="redeem an amount from a card")
+    redeem.add_argument("code")
+    redeem.add_argument("amount")
+    redeem.add_argument("--json", action="store_true")
+    stamp = sub.add_parser("stamp", parents=[common], help="add stamps to a stamp card")
+    stamp.add_argument("code")
+    stamp.add_argument("n", type=int)
+    stamp.add_argument("--json", action="store_true")
+    reward = sub.add_parser("redeem-reward", parents=[common], help="redeem a reward")
+    reward.add_argument("code")
+    reward.add_argument("reward_id")
+    reward.add_argument("--json", action="store_true")
+    sync = sub.add_parser("sync", parents=[common], help="send pending operations")
+    sync.add_argument("--once", action="store_true")
+    queue = sub.add_parser("queue", parents=[common], help="list pending / needs-attention work")
+    queue.add_argument("--json", action="store_true")
+    receipt = sub.add_parser("receipt", parents=[common], help="render a receipt to PDF")
+    receipt.add_argument("reference")
+    receipt.add_argument("--pdf", required=True, metavar="PATH")
+    report = sub.add_parser("report", parents=[common], help="back-office reports")
+    report.add_argument("kind", choices=["business", "customer", "balances"])
+    report.add_argument("--campaign", metavar="ID")
+    report.add_argument("--coalition", choices=["points", "storedvalue"])
+    report.add_argument("--csv", metavar="PATH")
+    report.add_argument("--json", action="store_true")
+    gdpr = sub.add_parser("gdpr-export", parents=[common], help="request a GDPR export")
+    who = gdpr.add_mutually_exclusive_group(required=True)
+    who.add_argument("--customer-id")
+    who.add_argument("--email")
+    gdpr.add_argument("--format", required=True, choices=["json", "csv"])
+    gdpr.add_argument("--download", metavar="PATH")
+    sub.add_parser(
+        "self-check",
+        parents=[common],
+        help="start headless, open the data folder, build the main window, exit 0",
+    )
+    return parser
+
+
+def _config(args: argparse.Namespace) -> AppConfig | None:
+    path = config_path(getattr(args, "config", None))
+    return load_config(path) if path else None
+
+
+def _serve_sandbox(args: argparse.Namespace) -> int:
+    from pos_app.sandbox.server import NonLoopbackRefused, make_server
+
+    try:
+        server, _ = make_server(
+            args.host, args.port, args.seed, allow_remote=args.allow_remote, log_level="warning"
+        )
+    except NonLoopbackRefused as exc:
+        raise UsageError(str(exc)) from None
+    print(
+        f"Tillcard sandbox (seed {args.seed}) on http://{args.host}:{args.port}\n"
+        f"  LoyaltyDog    http://{args.host}:{args.port}/loyaltydog\n"
+        f"  Leal          http://{args.host}:{args.port}/leal\n"
+        f"  ClientToolbox http://{args.host}:{args.port}/clienttoolbox/\n"
+        f"  control       http://{args.host}:{args.port}/_sandbox/seed  (Ctrl+C to stop)",
+        flush=True,
+    )
+    server.run()
+    if not server.started:
+        raise Failed(f"the sandbox could not listen on {args.host}:{args.port}")
+    return EXIT_OK
+
+
+def _self_check(args: argparse.Namespace, data_dir: Path) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from pos_app.gui.app import self_check
+
+    config = _config(args)
+    terminal = config.terminal.id if config else "till-1"
+    title = self_check(terminal)
+    print(f"self-check ok: {title}; data folder {data_dir}")
+    return EXIT_OK
+
+
+def _gui(args: argparse.Namespace) -> int:
+    from pos_app.gui.app import run_gui
+
+    if getattr(args, "training", False):
+        from pos_app.training import TrainingWorld
+
+        world = TrainingWorld()
+        return run_gui(world.config().terminal.id, world)
+    config = _config(args)
+    if config is None:
+        raise UsageError(
+            "No configuration found. Start with --training to try Tillcard, or pass "
+            "--config PATH (or set POS_APP_CONFIG)."
+        )
+    return run_gui(config.terminal.id, None)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command
+    if command in LATER:
+        raise UsageError(
+            f"{LATER[command]} ({command}) is not yet available in Tillcard {__version__}"
+        )
+    training = bool(getattr(args, "training", False))
+    data_dir = ensure_data_dir(resolve_data_dir(getattr(args, "data_dir", None), training=training))
+    setup_logging(data_dir, verbose=bool(getattr(args, "verbose", False)))
+    log.info("pos-app %s %s (training=%s)", __version__, command or "gui", training)
+    if command == "sandbox":
+        return _serve_sandbox(args)
+    if command == "self-check":
+        return _self_check(args, data_dir)
+    return _gui(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes per contract: 0 ok, 1 refused/failed, 2 usage; never a traceback."""
+    try:
+        return run(argv)
+    except UsageError as exc:
+        print(f"pos-app: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (Failed, ConfigError, DataDirError) as exc:
+        print(f"pos-app: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+    except Exception as exc:
+        log.exception("unexpected failure")
+        print(
+            f"pos-app: unexpected error ({type(exc).__name__}); details are in the log file",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

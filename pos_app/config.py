@@ -1,0 +1,145 @@
+"""The store's configuration file (TOML), per the contract; secrets are never part of it."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+CONFIG_ENV = "POS_APP_CONFIG"
+SECRET_KEYS = frozenset(
+    {"password", "token", "api_key", "apikey", "api_access_key", "user_password", "secret"}
+)
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the person installing the till."""
+
+
+def _host_is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """HTTPS everywhere; plain HTTP only to this machine (the sandbox), so TLS stays on."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not _host_is_loopback(parts.hostname):
+        raise ValueError(f"{url!r} must use https (plain http is only allowed to 127.0.0.1)")
+    return url.rstrip("/")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TerminalConfig(_Section):
+    id: str = Field("till-1", min_length=1, max_length=50)
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    shop_name: str = "Tillcard shop"
+    decimal_separator: str = Field(".", pattern=r"^[.,]$")
+
+
+class _Backend(_Section):
+    enabled: bool = True
+    base_url: str
+
+    @field_validator("base_url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        return check_base_url(value)
+
+
+class LoyaltyDogConfig(_Backend):
+    base_url: str = "https://api.loyalty.dog"
+    program_id: str = Field(pattern=r"^[0-9a-f]{24}$")
+    username: str = Field(min_length=1)
+
+
+class LealConfig(_Backend):
+    base_url: str = "https://app.getleal.com"
+    account_id: int = Field(ge=1)
+
+
+class ClientToolboxConfig(_Backend):
+    base_url: str = "https://api.clienttoolbox.com"
+    account_id: str = Field(min_length=1)
+    user_id: str = Field(min_length=1)
+    campaign_ids: list[str] = Field(default_factory=list)
+
+    @field_validator("campaign_ids", mode="before")
+    @classmethod
+    def _ids_are_strings(cls, value: Any) -> Any:
+        if isinstance(value, list) and any(not isinstance(item, str) for item in value):
+            raise ValueError("campaign ids must be quoted strings (they may start with 0)")
+        return value
+
+
+class AppConfig(_Section):
+    terminal: TerminalConfig = Field(default_factory=TerminalConfig)  # type: ignore[arg-type]
+    loyaltydog: LoyaltyDogConfig | None = None
+    leal: LealConfig | None = None
+    clienttoolbox: ClientToolboxConfig | None = None
+
+    def enabled_backends(self) -> list[str]:
+        sections = {"loyaltydog": self.loyaltydog, "leal": self.leal}
+        sections["clienttoolbox"] = self.clienttoolbox  # type: ignore[assignment]
+        return [name for name, section in sections.items() if section and section.enabled]
+
+
+def _find_secrets(data: Any, path: str = "") -> list[str]:
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            if str(key).lower() in SECRET_KEYS:
+                found.append(where)
+            found.extend(_find_secrets(value, where))
+    return found
+
+
+def parse_config(data: dict[str, Any], source: str = "the configuration") -> AppConfig:
+    secrets = _find_secrets(data)
+    if secrets:
+        raise ConfigError(
+            f"{source} contains secrets ({', '.join(secrets)}). Remove them: passwords, tokens "
+            "and API keys live in the system keyring or in POS_APP_* environment variables."
+        )
+    try:
+        return AppConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"{source} is not valid: {problems}") from None
+
+
+def config_path(explicit: str | None) -> Path | None:
+    chosen = explicit or os.environ.get(CONFIG_ENV)
+    return Path(chosen).expanduser() if chosen else None
+
+
+def load_config(path: Path) -> AppConfig:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"The configuration file {path} does not exist.") from None
+    except OSError as exc:
+        raise ConfigError(f"The configuration file {path} cannot be read: {exc.strerror}.") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"The configuration file {path} is not valid TOML: {exc}") from None
+    return parse_config(data, source=str(path))

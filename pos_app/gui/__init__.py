@@ -1,0 +1,1 @@
+"""The cashier's Qt screens. Knows services, never providers or SQL."""
