@@ -10,6 +10,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+pytest_plugins = ["tests.logfail"]
+
 from pos_app.sandbox.server import create_sandbox_app, running_sandbox  # noqa: E402
 from pos_app.sandbox.state import Sandbox  # noqa: E402
 

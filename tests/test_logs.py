@@ -45,6 +45,7 @@ def test_registered_secret_is_redacted_anywhere() -> None:
     assert "s3cr3t" not in redact("login failed for s3cr3t-value-xyz!")
 
 
+@pytest.mark.expected_logs
 def test_log_file_is_private_and_redacted(tmp_path: Path) -> None:
     log_path = setup_logging(tmp_path)
     logger = logging.getLogger("tillcard.test")
@@ -63,3 +64,19 @@ def test_log_file_is_private_and_redacted(tmp_path: Path) -> None:
     assert "RuntimeError" in content  # the traceback is kept, only redacted
     if os.name == "posix":
         assert stat.S_IMODE(log_path.stat().st_mode) == 0o600
+
+
+def test_logfail_catches_unexpected_warnings() -> None:
+    """The suite-wide guard really fails a test that logs a stray warning."""
+    from tests.logfail import LogFailHandler
+
+    handler = LogFailHandler()
+    logger = logging.getLogger("tillcard.logfail-probe")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("stray")
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    assert handler.unexpected == ["tillcard.logfail-probe WARNING: stray"]
