@@ -13,8 +13,8 @@ test: $(VENV)/.dev-installed         ## the whole test suite (headless)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 check: $(VENV)/.dev-installed        ## ruff + mypy (strict on domain/)
-	$(BIN)/ruff check pos_app tests benchmarks
-	$(BIN)/ruff format --check pos_app tests benchmarks
+	$(BIN)/ruff check pos_app tests benchmarks tools
+	$(BIN)/ruff format --check pos_app tests benchmarks tools
 	$(BIN)/mypy pos_app
 
 lint: check
@@ -23,7 +23,7 @@ sandbox: $(VENV)/.app-installed      ## serve the three emulators on 127.0.0.1:8
 	$(BIN)/pos-app sandbox
 
 screenshots: $(VENV)/.dev-installed  ## regenerate docs/screenshots (needs xvfb)
-	$(BIN)/python -m pos_app.tools.screenshots docs/screenshots
+	$(BIN)/python tools/screenshots.py docs/screenshots
 
 wheel: $(VENV)/.dev-installed
 	$(BIN)/python -m pip wheel --no-deps -w dist .

@@ -137,7 +137,9 @@ def load_config(path: Path) -> AppConfig:
     except FileNotFoundError:
         raise ConfigError(f"The configuration file {path} does not exist.") from None
     except OSError as exc:
-        raise ConfigError(f"The configuration file {path} cannot be read: {exc.strerror}.") from None
+        raise ConfigError(
+            f"The configuration file {path} cannot be read: {exc.strerror}."
+        ) from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

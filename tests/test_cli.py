@@ -1,4 +1,4 @@
-"""The ``pos-app`` contract: version, help, exit codes, sandbox and self-check, as a user runs it."""
+"""The ``pos-app`` contract: version, help, exit codes, sandbox, self-check, as a user runs it."""
 
 from __future__ import annotations
 
@@ -20,7 +20,11 @@ def _run(*args: str, data_dir: Path, timeout: float = 60) -> subprocess.Complete
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "POS_APP_DATA_DIR": str(data_dir)}
     return subprocess.run(
         [sys.executable, "-m", "pos_app", *args],
-        capture_output=True, text=True, timeout=timeout, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
     )
 
 
@@ -34,8 +38,20 @@ def test_help_lists_every_contract_command(tmp_path: Path) -> None:
     result = _run("--help", data_dir=tmp_path)
     assert result.returncode == 0
     for command in (
-        "sandbox", "lookup", "redeem", "stamp", "redeem-reward", "sync", "queue",
-        "receipt", "report", "gdpr-export", "self-check", "--training", "--config", "--data-dir",
+        "sandbox",
+        "lookup",
+        "redeem",
+        "stamp",
+        "redeem-reward",
+        "sync",
+        "queue",
+        "receipt",
+        "report",
+        "gdpr-export",
+        "self-check",
+        "--training",
+        "--config",
+        "--data-dir",
     ):
         assert command in result.stdout
 
@@ -84,7 +100,7 @@ def test_self_check_builds_the_window_and_logs(tmp_path: Path) -> None:
 
 
 def test_sandbox_refuses_non_loopback(tmp_path: Path) -> None:
-    result = _run("sandbox", "--host", "0.0.0.0", data_dir=tmp_path)  # noqa: S104
+    result = _run("sandbox", "--host", "0.0.0.0", data_dir=tmp_path)
     assert result.returncode == 2
     assert "loopback" in result.stderr
 
@@ -94,7 +110,10 @@ def test_sandbox_serves_all_three_apis(tmp_path: Path) -> None:
     env = {**os.environ, "POS_APP_DATA_DIR": str(tmp_path)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "pos_app", "sandbox", "--port", str(port), "--seed", "3"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -132,8 +151,11 @@ def test_sandbox_serves_all_three_apis(tmp_path: Path) -> None:
         ctb = seed["clienttoolbox"]
         campaigns = httpx.post(
             f"{base}/clienttoolbox/",
-            data={"type": "campaigns_list", "user_id": ctb["user_id"],
-                  "account_id": ctb["account_id"]},
+            data={
+                "type": "campaigns_list",
+                "user_id": ctb["user_id"],
+                "account_id": ctb["account_id"],
+            },
             headers={"api_access_key": ctb["api_key"]},
         )
         assert '<response status="success">' in campaigns.text

@@ -19,9 +19,21 @@ ROOT = Path(__file__).resolve().parents[1]
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(ROOT)],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     (found,) = out.glob("tillcard-*.whl")
     return found
@@ -36,9 +48,7 @@ def test_wheel_contains_forms_and_resources(wheel: Path) -> None:
     assert any(name.endswith("entry_points.txt") for name in names)
 
 
-def test_installed_wheel_self_checks_without_the_source_tree(
-    wheel: Path, tmp_path: Path
-) -> None:
+def test_installed_wheel_self_checks_without_the_source_tree(wheel: Path, tmp_path: Path) -> None:
     """Unpack the wheel elsewhere and run it first on sys.path: no help from ``ui/`` here."""
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
@@ -50,11 +60,20 @@ def test_installed_wheel_self_checks_without_the_source_tree(
     }
     probe = subprocess.run(
         [sys.executable, "-c", "import pos_app.assets as a; print(a.ui_path('main_window.ui'))"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
     )
     assert probe.stdout.strip().startswith(str(site))
     result = subprocess.run(
         [sys.executable, "-m", "pos_app", "self-check"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr

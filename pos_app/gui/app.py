@@ -30,9 +30,7 @@ def application() -> QApplication:
 def install_exception_hook() -> None:
     """Log the traceback to the file; show the cashier one calm sentence instead."""
 
-    def hook(
-        kind: type[BaseException], value: BaseException, tb: TracebackType | None
-    ) -> None:
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         log.error("unexpected error", exc_info=(kind, value, tb))
         if QApplication.instance() is not None:
             QMessageBox.warning(

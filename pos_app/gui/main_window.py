@@ -28,9 +28,7 @@ class MainWindow:
         self._child(QLabel, "trainingCardsLabel").setVisible(training)
         self.training_cards.setVisible(training)
         self.lookup_input.setEnabled(False)
-        self.lookup_input.setPlaceholderText(
-            "Card lookup is not available in this version yet"
-        )
+        self.lookup_input.setPlaceholderText("Card lookup is not available in this version yet")
         window.statusBar().showMessage(f"{terminal_id} · Tillcard {__version__}")
 
     def _child(self, kind: type[Any], name: str) -> Any:
@@ -49,20 +47,34 @@ class MainWindow:
         rows: list[list[str]] = []
         for card in seed.get("loyaltydog", {}).get("cards", []):
             rows.append(
-                ["LoyaltyDog gift card", card["cardNumber"], card.get("customerName") or "",
-                 card["status"], card["balance"]]
+                [
+                    "LoyaltyDog gift card",
+                    card["cardNumber"],
+                    card.get("customerName") or "",
+                    card["status"],
+                    card["balance"],
+                ]
             )
         for customer in seed.get("leal", {}).get("customers", []):
             for stamp_card in customer.get("customer_cards", []):
                 rows.append(
-                    ["Leal stamp card", customer.get("card_code") or "", customer.get("name") or "",
-                     "active",
-                     f"{stamp_card['stamps_count']} / {stamp_card['stamps_required']} stamps"]
+                    [
+                        "Leal stamp card",
+                        customer.get("card_code") or "",
+                        customer.get("name") or "",
+                        "active",
+                        f"{stamp_card['stamps_count']} / {stamp_card['stamps_required']} stamps",
+                    ]
                 )
         for entry in seed.get("clienttoolbox", {}).get("customers", [])[:200]:
             rows.append(
-                ["ClientToolbox", entry["card_number"], entry.get("name") or "",
-                 entry.get("type") or "", entry["balance"]]
+                [
+                    "ClientToolbox",
+                    entry["card_number"],
+                    entry.get("name") or "",
+                    entry.get("type") or "",
+                    entry["balance"],
+                ]
             )
         tree.addTopLevelItems([QTreeWidgetItem(row) for row in rows])
         for column in range(tree.columnCount()):
