@@ -44,7 +44,7 @@ class FaultSettings(BaseModel):
     )
 
 
-class ConnectionDropped(Exception):  # noqa: N818 - it is an event, not an error of ours
+class ConnectionDropped(Exception):
     """Raised after a response has started so the server closes the socket mid-response."""
 
 
@@ -81,6 +81,26 @@ def _error_body(api: str, status: int) -> tuple[bytes, str]:
     if api == "leal":
         return json.dumps({"error": "Service unavailable"}).encode(), "application/json"
     return json.dumps({"detail": "Service temporarily unavailable"}).encode(), "application/json"
+
+
+def _rate_limited(api: str, retry_after: int) -> tuple[bytes, str, list[tuple[bytes, bytes]]]:
+    """A 429 as each API sends it: Leal adds its RateLimit-* headers, LoyaltyDog a detail."""
+    headers = [(b"retry-after", str(retry_after).encode())]
+    if api == "leal":
+        headers += [
+            (b"ratelimit-limit", b"120"),
+            (b"ratelimit-remaining", b"0"),
+            (b"ratelimit-reset", str(retry_after).encode()),
+            (b"ratelimit-policy", b"120;w=60"),
+        ]
+        return (
+            json.dumps({"error": "Rate limit exceeded. Retry later."}).encode(),
+            ("application/json"),
+            headers,
+        )
+    if api == "clienttoolbox":
+        return b"<html><body><h1>429 Too Many Requests</h1></body></html>", "text/html", headers
+    return json.dumps({"detail": "Rate limit exceeded"}).encode(), "application/json", headers
 
 
 async def _send_simple(
@@ -130,12 +150,8 @@ class FaultInjector:
         if board.roll(faults.drop_rate):
             await _drop(send)
         if board.roll(faults.rate_limit_rate):
-            body = json.dumps({"detail": "Rate limit exceeded", "error": "Too many requests"})
-            headers = [
-                (b"retry-after", str(faults.retry_after).encode()),
-                (b"ratelimit-remaining", b"0"),
-            ]
-            await _send_simple(send, 429, body.encode(), "application/json", headers)
+            body, ctype, headers = _rate_limited(self.api, faults.retry_after)
+            await _send_simple(send, 429, body, ctype, headers)
             return
         if board.roll(faults.error_rate):
             body, ctype = _error_body(self.api, faults.error_status)

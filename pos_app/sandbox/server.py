@@ -33,9 +33,10 @@ def create_sandbox_app(sandbox: Sandbox) -> FastAPI:
 
     @root.post("/_sandbox/faults")
     def set_faults(settings: FaultSettings) -> dict[str, Any]:
-        sandbox.faults.set(settings)
+        names = sandbox.faults.set(settings)
         if settings.expire_tokens:
-            sandbox.loyaltydog.expire_tokens()
+            for name in names:
+                getattr(sandbox, name).expire_tokens()
         return {"faults": sandbox.faults.as_json()}
 
     @root.get("/_sandbox/faults")
