@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pos_app.__about__ import __version__
 from pos_app.config import AppConfig, ConfigError, config_path, load_config
@@ -18,7 +21,6 @@ log = logging.getLogger("pos_app.cli")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 LATER = {
-    "lookup": "headless lookup",
     "redeem": "headless redemption",
     "stamp": "headless stamping",
     "redeem-reward": "headless reward redemption",
@@ -157,6 +159,75 @@ def _serve_sandbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _backend_setup(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """Config, credentials and transport: the emulators in-process for --training."""
+    from pos_app.credentials import Credentials
+
+    if getattr(args, "training", False):
+        from pos_app.sandbox.inprocess import InProcessTransport
+        from pos_app.training import TrainingWorld
+
+        world = TrainingWorld()
+        return world.config(), world.credentials(), InProcessTransport(world.sandbox)
+    config = _config(args)
+    if config is None:
+        raise UsageError("No configuration: pass --config PATH (or POS_APP_CONFIG), or --training")
+    if not config.enabled_backends():
+        raise Failed("No back-end is enabled in the configuration")
+    return config, Credentials(), None
+
+
+def _lookup(args: argparse.Namespace) -> int:
+    from pos_app.providers.factory import build_backends
+    from pos_app.services.lookup import LookupInputError, LookupResult, lookup
+
+    config, credentials, transport = _backend_setup(args)
+
+    async def go() -> LookupResult:
+        backends = build_backends(config, credentials, transport=transport)
+        try:
+            return await lookup(args.code, backends)
+        finally:
+            await backends.aclose()
+
+    try:
+        result = asyncio.run(go())
+    except LookupInputError as exc:
+        raise Failed(str(exc)) from None
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+    else:
+        for line in describe_matches(result):
+            print(line)
+    for provider, message in result.errors.items():
+        print(f"pos-app: {provider.label}: {message}", file=sys.stderr)
+    if not result.matches:
+        print(f"pos-app: {result.summary()}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def describe_matches(result: Any) -> list[str]:
+    """Plain-text lines for a terminal: one per card found."""
+    lines = []
+    for match in result.matches:
+        if match.balance is not None:
+            value = match.balance.format()
+        elif match.stamps is not None:
+            value = f"{match.stamps}/{match.stamps_required} stamps"
+        else:
+            value = f"{match.count} {match.count_unit}"
+        rewards = ", ".join(
+            f"{r.name} ({r.cost}){' ✓' if r.redeemable else ''}" for r in match.rewards
+        )
+        lines.append(
+            f"{match.provider.label:<14} {match.kind:<12} {match.masked_number:<28} "
+            f"{match.status:<18} {value:>14}  {match.holder or ''}"
+            + (f"\n{'':<15}rewards: {rewards}" if rewards else "")
+        )
+    return lines
+
+
 def _self_check(args: argparse.Namespace, data_dir: Path) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from pos_app.gui.app import self_check
@@ -200,6 +271,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _serve_sandbox(args)
     if command == "self-check":
         return _self_check(args, data_dir)
+    if command == "lookup":
+        return _lookup(args)
     return _gui(args)
 
 

@@ -87,7 +87,7 @@ class ClientToolboxConfig(_Backend):
 
 
 class AppConfig(_Section):
-    terminal: TerminalConfig = Field(default_factory=TerminalConfig)  # type: ignore[arg-type]
+    terminal: TerminalConfig = Field(default_factory=TerminalConfig)
     loyaltydog: LoyaltyDogConfig | None = None
     leal: LealConfig | None = None
     clienttoolbox: ClientToolboxConfig | None = None

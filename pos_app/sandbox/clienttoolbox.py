@@ -104,7 +104,7 @@ class ClientToolboxData:
         self.transactions: dict[str, Transaction] = world.transactions
         self.members: dict[str, list[str]] = world.members
         self.next_transaction_id = world.next_transaction_id
-        self.rng = random.Random(f"clienttoolbox-runtime:{seed}")  # noqa: S311 - test data
+        self.rng = random.Random(f"clienttoolbox-runtime:{seed}")
         self.lock = threading.RLock()
         self.raw_ampersands = False
         self.single_json_object = False

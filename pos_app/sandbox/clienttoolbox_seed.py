@@ -253,7 +253,7 @@ def _ascii(text: str) -> str:
 
 class _Builder:
     def __init__(self, seed: int, today: date) -> None:
-        self.rng = random.Random(seed)  # noqa: S311 - repeatable test data, not secrets
+        self.rng = random.Random(seed)
         self.now = datetime.combine(today, time(18, 0, 0))
         self.campaigns = {c.id: c for c in _campaigns(today)}
         self.customers: dict[str, Customer] = {}

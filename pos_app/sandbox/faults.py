@@ -56,13 +56,13 @@ class FaultBoard:
         self.rng = random.Random(seed)
 
     def set(self, settings: FaultSettings) -> list[str]:
-        names = list(API_NAMES) if settings.api == "all" else [settings.api]
+        names: list[str] = list(API_NAMES) if settings.api == "all" else [settings.api]
         for name in names:
             self._settings[name] = settings.model_copy(update={"api": name})
         return names
 
     def get(self, api: str) -> FaultSettings:
-        return self._settings.get(api) or FaultSettings(api=api)  # type: ignore[arg-type]
+        return self._settings.get(api) or FaultSettings(api=api)
 
     def clear(self) -> None:
         self._settings.clear()

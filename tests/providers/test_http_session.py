@@ -49,8 +49,7 @@ async def test_read_survives_a_flaky_backend(sandbox_server: tuple[str, Sandbox]
     _faults(url, error_rate=0.5)
     session = _session(url, retry=RetryPolicy(attempts=8, base=0.001, cap=0.005))
     statuses = [
-        (await session.send("GET", "/leal/api/v1/status", mutating=False)).status
-        for _ in range(10)
+        (await session.send("GET", "/leal/api/v1/status", mutating=False)).status for _ in range(10)
     ]
     assert statuses == [200] * 10
 
@@ -156,8 +155,16 @@ async def test_request_id_is_sent_and_kept(hostile: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("5", 5.0), ("0", 0.0), ("-3", 0.0), ("99999", 60.0), ("soon", None), (None, None),
-     ("nan", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+    [
+        ("5", 5.0),
+        ("0", 0.0),
+        ("-3", 0.0),
+        ("99999", 60.0),
+        ("soon", None),
+        (None, None),
+        ("nan", None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+    ],
 )
 def test_parse_retry_after(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value) == expected
