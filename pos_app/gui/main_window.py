@@ -60,19 +60,22 @@ class MainWindow:
                 rows.append(
                     [
                         "Leal stamp card",
-                        customer.get("card_code") or "",
+                        stamp_card.get("card_code") or customer.get("card_code") or "",
                         customer.get("name") or "",
                         "active",
                         f"{stamp_card['stamps_count']} / {stamp_card['stamps_required']} stamps",
                     ]
                 )
-        for entry in seed.get("clienttoolbox", {}).get("customers", [])[:200]:
+        for entry in seed.get("clienttoolbox", {}).get("customers", [])[:60]:
+            holder = " ".join(
+                part for part in (entry.get("first_name"), entry.get("last_name")) if part
+            )
             rows.append(
                 [
                     "ClientToolbox",
-                    entry["card_number"],
-                    entry.get("name") or "",
-                    entry.get("type") or "",
+                    entry["card_number"] or entry["code"],
+                    holder,
+                    entry.get("campaign_type") or "",
                     entry["balance"],
                 ]
             )
