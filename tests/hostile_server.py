@@ -75,11 +75,20 @@ async def gzip_bomb(request: Request) -> Response:
     return Response(payload, media_type="application/json", headers={"content-encoding": "gzip"})
 
 
+async def broken_gzip(request: Request) -> Response:
+    return Response(
+        b"\x1f\x8b\x08\x00not-gzip-at-all",
+        media_type="application/json",
+        headers={"content-encoding": "gzip"},
+    )
+
+
 app = Starlette(
     routes=[
         Route("/big", big),
         Route("/slow", slow),
         Route("/gzip-bomb", gzip_bomb),
+        Route("/broken-gzip", broken_gzip),
         Route("/fixed/{kind}", fixed, methods=["GET", "POST"]),
     ]
 )

@@ -237,7 +237,7 @@ class ApiSession:
                 )
                 response = await self.client.send(request, stream=True)
                 try:
-                    if int(response.headers.get("content-length") or 0) > max_body:
+                    if _declared_length(response.headers) > max_body:
                         raise self._too_large(mutating)
                     chunks: list[bytes] = []
                     size = 0
@@ -251,6 +251,11 @@ class ApiSession:
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise BackendUnavailable(
                 self.backend, f"{self.backend} cannot be reached", detail=type(exc).__name__
+            ) from None
+        except httpx.DecodingError as exc:
+            cls = OutcomeUnknown if mutating else BadResponse
+            raise cls(
+                self.backend, f"{self.backend} sent a corrupt answer", detail=type(exc).__name__
             ) from None
         except (TimeoutError, httpx.TransportError) as exc:
             log.info(
@@ -290,3 +295,11 @@ class ApiSession:
     def _too_large(self, mutating: bool) -> BackendError:
         cls = OutcomeUnknown if mutating else BadResponse
         return cls(self.backend, f"{self.backend} sent an answer too large to be trusted")
+
+
+def _declared_length(headers: httpx.Headers) -> int:
+    """Content-Length as a number; a garbage header counts as unknown (0), the stream cap holds."""
+    try:
+        return max(0, int(headers.get("content-length") or 0))
+    except ValueError:
+        return 0

@@ -137,6 +137,14 @@ async def test_gzip_bomb_is_capped(hostile: str) -> None:
         )
 
 
+async def test_corrupt_gzip_is_bad_response_for_reads_unknown_for_writes(hostile: str) -> None:
+    session = _session(hostile, retry=RetryPolicy(attempts=1))
+    with pytest.raises(BadResponse, match="corrupt"):
+        await session.send("GET", "/broken-gzip", mutating=False)
+    with pytest.raises(OutcomeUnknown):
+        await session.send("GET", "/broken-gzip", mutating=True)
+
+
 async def test_slowloris_is_cut_by_the_total_deadline(hostile: str) -> None:
     timeouts = Timeouts(connect=1, read=2, write=1, pool=1, total=1.5)
     started = time.monotonic()
