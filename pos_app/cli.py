@@ -222,7 +222,7 @@ def describe_matches(result: Any) -> list[str]:
         )
         lines.append(
             f"{match.provider.label:<14} {match.kind:<12} {match.masked_number:<28} "
-            f"{match.status:<18} {value:>14}  {match.holder or ''}"
+            f"{match.title[:18]:<18} {match.status:<10} {value:>14}  {match.holder or ''}"
             + (f"\n{'':<15}rewards: {rewards}" if rewards else "")
         )
     return lines

@@ -1,0 +1,1 @@
+"""Use cases the screen and the CLI share: one code path for both."""
