@@ -51,6 +51,17 @@ class TerminalConfig(_Section):
     decimal_separator: str = Field(".", pattern=r"^[.,]$")
 
 
+class ScannerConfig(_Section):
+    """Keyboard-wedge timing: a scanner types faster than any person (Odoo uses <= 100 ms)."""
+
+    max_gap_ms: int = Field(50, ge=5, le=500)
+    min_length: int = Field(4, ge=1, le=64)
+    prefix: str = Field("", max_length=8)
+    suffix: str = Field("", max_length=8)
+    serial_port: str | None = None
+    serial_baud: int = Field(9600, ge=1200, le=921600)
+
+
 class _Backend(_Section):
     enabled: bool = True
     base_url: str
@@ -88,6 +99,7 @@ class ClientToolboxConfig(_Backend):
 
 class AppConfig(_Section):
     terminal: TerminalConfig = Field(default_factory=TerminalConfig)
+    scanner: ScannerConfig = Field(default_factory=ScannerConfig)
     loyaltydog: LoyaltyDogConfig | None = None
     leal: LealConfig | None = None
     clienttoolbox: ClientToolboxConfig | None = None
