@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from pos_app.domain import (
@@ -61,6 +61,10 @@ class Match:
     stale_seconds: int | None = None
     subject: GiftCard | StampCard | CampaignBalance | None = field(default=None, compare=False)
     owner_id: str | None = None
+    reward_objects: tuple[Reward | PointsReward, ...] = field(default=(), compare=False)
+
+    def reward(self, reward_id: str) -> Reward | PointsReward | None:
+        return next((r for r in self.reward_objects if r.id == reward_id), None)
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -154,11 +158,29 @@ def stamp_card_matches(
                     RewardOption(r.id, r.name, r.cost, r.id in redeemable)
                     for r in sorted(options, key=lambda r: (r.position, r.cost))
                 ),
+                reward_objects=tuple(options),
                 subject=card,
                 owner_id=found.customer.id,
             )
         )
     return matches
+
+
+def restamp(match: Match, card: StampCard, redeemable: list[Reward]) -> Match:
+    """The same stamp-card match with a freshly read card and its redeemable rewards."""
+    ids = {r.id for r in redeemable}
+    known = {r.id: r for r in match.reward_objects if isinstance(r, Reward)}
+    known.update({r.id: r for r in redeemable})
+    options = sorted(known.values(), key=lambda r: (r.position, r.cost))
+    return replace(
+        match,
+        status=card.status or "active",
+        stamps=card.stamps_count,
+        stamps_required=card.stamps_required,
+        rewards=tuple(RewardOption(r.id, r.name, r.cost, r.id in ids) for r in options),
+        reward_objects=tuple(options),
+        subject=card,
+    )
 
 
 def points_matches(account: PointsAccount) -> list[Match]:
@@ -178,6 +200,7 @@ def points_matches(account: PointsAccount) -> list[Match]:
                 count=balance.count,
                 count_unit=None if money is not None else _unit(balance.type),
                 rewards=tuple(RewardOption(r.id, r.description, r.level, True) for r in rewards),
+                reward_objects=rewards,
                 subject=balance,
                 owner_id=account.code,
             )
