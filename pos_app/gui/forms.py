@@ -8,7 +8,13 @@ from PySide6.QtWidgets import QWidget
 
 from pos_app.assets import resource_path, ui_path
 
-FORMS = ("main_window.ui",)
+FORMS = (
+    "main_window.ui",
+    "redeem_dialog.ui",
+    "stamps_dialog.ui",
+    "reward_dialog.ui",
+    "confirm_dialog.ui",
+)
 
 
 class FormError(RuntimeError):
