@@ -243,17 +243,25 @@ def _gui(args: argparse.Namespace) -> int:
     from pos_app.gui.app import run_gui
 
     if getattr(args, "training", False):
+        from pos_app.sandbox.inprocess import InProcessTransport
         from pos_app.training import TrainingWorld
 
         world = TrainingWorld()
-        return run_gui(world.config().terminal.id, world)
+        return run_gui(
+            world.config(),
+            world.credentials(),
+            transport=InProcessTransport(world.sandbox),
+            world=world,
+        )
     config = _config(args)
     if config is None:
         raise UsageError(
             "No configuration found. Start with --training to try Tillcard, or pass "
             "--config PATH (or set POS_APP_CONFIG)."
         )
-    return run_gui(config.terminal.id, None)
+    from pos_app.credentials import Credentials
+
+    return run_gui(config, Credentials())
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -1,6 +1,9 @@
 """Regenerate docs/screenshots/ by running the real app under Xvfb and driving it with xdotool.
 
-Usage: python tools/screenshots.py [OUTPUT_DIR]   (needs: xvfb, xdotool, imagemagick)
+Usage: python tools/screenshots.py [OUTPUT_DIR]  (needs xvfb, xdotool, imagemagick, libxcb-cursor0)
+
+One training session, one script: scans are typed at scanner speed (5 ms a key), amounts at a
+person's speed, and each shot is taken after the screen has settled.
 """
 
 from __future__ import annotations
@@ -11,30 +14,39 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 DISPLAY = ":97"
 SIZE = "1280x800"
+GIFT_CARD = "6878977827625429"  # seed 0: the card with 10,000 transactions
+STAMP_CARD = "ZTLKCIUD"  # seed 0: Ana Kowalski, 7 of 10 stamps
+POINTS_CARD = "3141592653"  # seed 0: Amy Acker, 1250 points
+UNKNOWN = "9999888877776666"
 
-
-@dataclass
-class Scene:
-    name: str
-    keys: list[str] = field(default_factory=list)
-    settle_seconds: float = 1.0
-
-
-SCENES = [Scene("training", settle_seconds=3.0)]
+# (shot name or None, xdotool commands run before it, seconds to settle)
+SCRIPT: list[tuple[str | None, list[list[str]], float]] = [
+    ("training", [], 2.0),
+    ("gift_card", [["type", "--delay", "5", GIFT_CARD], ["key", "Return"]], 2.5),
+    ("redeem_dialog", [["key", "F2"], ["type", "--delay", "150", "25.50"]], 1.0),
+    ("redeem_done", [["key", "Return"]], 2.0),
+    (None, [["key", "Escape"], ["key", "Escape"]], 0.5),
+    ("stamp_card", [["type", "--delay", "5", STAMP_CARD], ["key", "Return"]], 2.0),
+    ("stamps_dialog", [["key", "F3"], ["key", "plus"]], 1.0),
+    (None, [["key", "Escape"], ["key", "Escape"]], 0.5),
+    ("points", [["type", "--delay", "5", POINTS_CARD], ["key", "Return"]], 2.0),
+    (None, [["key", "Escape"]], 0.5),
+    ("error_state", [["type", "--delay", "5", UNKNOWN], ["key", "Return"]], 2.0),
+]
 
 
 def _need(tool: str) -> None:
     if shutil.which(tool) is None:
-        sys.exit(f"{tool} is missing: apt-get install -y xvfb xdotool imagemagick")
+        sys.exit(f"{tool} is missing: apt-get install -y xvfb xdotool imagemagick libxcb-cursor0")
 
 
-def _capture(out: Path, env: dict[str, str]) -> None:
-    subprocess.run(["import", "-window", "root", str(out)], env=env, check=True)
+def _xdo(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=60)
+    return done.stdout.strip()
 
 
 def main() -> int:
@@ -46,36 +58,28 @@ def main() -> int:
     env = {**os.environ, "DISPLAY": DISPLAY, "QT_QPA_PLATFORM": "xcb"}
     try:
         time.sleep(1)
-        for scene in SCENES:
-            with tempfile.TemporaryDirectory() as data_dir:
-                app = subprocess.Popen(
-                    [sys.executable, "-m", "pos_app", "--training", "--data-dir", data_dir],
-                    env=env,
-                )
-                try:
-                    subprocess.run(
-                        ["xdotool", "search", "--sync", "--name", "Tillcard"],
-                        env=env,
-                        check=True,
-                        timeout=30,
-                        capture_output=True,
-                    )
-                    subprocess.run(
-                        ["xdotool", "search", "--name", "Tillcard", "windowsize", "100%", "100%"],
-                        env=env,
-                        check=False,
-                        capture_output=True,
-                    )
-                    time.sleep(scene.settle_seconds)
-                    for key in scene.keys:
-                        subprocess.run(["xdotool", *key.split()], env=env, check=True)
+        with tempfile.TemporaryDirectory() as data_dir:
+            app = subprocess.Popen(
+                [sys.executable, "-m", "pos_app", "--training", "--data-dir", data_dir], env=env
+            )
+            try:
+                window = _xdo(env, "search", "--sync", "--name", "Tillcard").splitlines()[0]
+                _xdo(env, "windowsize", window, "100%", "100%")
+                _xdo(env, "windowfocus", "--sync", window)
+                for name, commands, settle in SCRIPT:
+                    for command in commands:
+                        _xdo(env, *command)
                         time.sleep(0.3)
-                    time.sleep(0.5)
-                    _capture(out_dir / f"{scene.name}.png", env)
-                    print(f"wrote {out_dir / (scene.name + '.png')}")
-                finally:
-                    app.terminate()
-                    app.wait(timeout=10)
+                    time.sleep(settle)
+                    if name is not None:
+                        path = out_dir / f"{name}.png"
+                        subprocess.run(
+                            ["import", "-window", "root", str(path)], env=env, check=True
+                        )
+                        print(f"wrote {path}")
+            finally:
+                app.terminate()
+                app.wait(timeout=10)
     finally:
         xvfb.terminate()
         xvfb.wait(timeout=10)

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
+import time
 from types import TracebackType
 
 import httpx
 import qasync
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from pos_app.config import AppConfig
+from pos_app.credentials import Credentials
+from pos_app.gui.counter_screen import CounterScreen
 from pos_app.gui.main_window import MainWindow
+from pos_app.providers.factory import build_backends
+from pos_app.scanner import ScannerInput
 from pos_app.training import TrainingWorld
 
 log = logging.getLogger(__name__)
+
+#: Set by benchmarks/startup.py: the app writes the time of its first paint there and quits.
+READY_FILE_ENV = "POS_APP_BENCH_READY_FILE"
 
 
 def application() -> QApplication:
@@ -43,41 +54,72 @@ def install_exception_hook() -> None:
     sys.excepthook = hook
 
 
-async def _populate_training(window: MainWindow, world: TrainingWorld) -> None:
-    window.show_message("Training mode: starting the emulated back-ends …")
-    try:
-        async with world.http_client() as client:
-            response = await client.get("/_sandbox/seed")
-            response.raise_for_status()
-            seed = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        log.warning("training seed unavailable: %s", exc)
-        window.show_message("Training data could not be loaded.")
-        return
-    window.show_training_cards(seed)
-    window.show_message(
-        "Training mode: LoyaltyDog, Leal and ClientToolbox are emulated on this computer. "
-        "Nothing you do here touches a real card."
-    )
-
-
-async def _run(window: MainWindow, world: TrainingWorld | None) -> int:
+async def _run(
+    view: MainWindow,
+    config: AppConfig,
+    credentials: Credentials,
+    transport: httpx.AsyncBaseTransport | None,
+    world: TrainingWorld | None,
+) -> int:
     app = application()
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
-    window.window.show()
+    backends = build_backends(config, credentials, transport=transport)
+    scanner = ScannerInput(app, config.scanner, windows=lambda: [view.window])
+    scanner.install()
+    screen = CounterScreen(view, backends, config, scanner=scanner)
+    if scanner.serial_problem:
+        view.show_message(scanner.serial_problem, "warn")
     if world is not None:
-        await _populate_training(window, world)
-    await closed.wait()
+        view.show_training_cards(world.seed)
+        view.show_message(
+            "Training mode: LoyaltyDog, Leal and ClientToolbox are emulated on this computer. "
+            "Nothing you do here touches a real card.",
+            "info",
+        )
+    view.window.show()
+    view.lookup_input.setFocus()
+    screen.spawn(screen.start())
+    try:
+        await closed.wait()
+    finally:
+        screen.close()
+        await backends.aclose()
     return 0
 
 
-def run_gui(terminal_id: str, world: TrainingWorld | None) -> int:
+class _ReadyProbe(QObject):
+    """Benchmarks only: on the first paint of the main window, note the time and quit."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            with open(self.path, "w", encoding="utf-8") as out:
+                out.write(repr(time.time()))
+            QTimer.singleShot(0, application().quit)
+        return False
+
+
+def run_gui(
+    config: AppConfig,
+    credentials: Credentials,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    world: TrainingWorld | None = None,
+) -> int:
     application()
     install_exception_hook()
-    window = MainWindow(terminal_id, training=world is not None)
+    view = MainWindow(config.terminal.id, training=world is not None)
+    ready_file = os.environ.get(READY_FILE_ENV)
+    probe = _ReadyProbe(ready_file) if ready_file else None
+    if probe is not None:
+        view.window.installEventFilter(probe)
     with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
-        return runner.run(_run(window, world))
+        return runner.run(_run(view, config, credentials, transport, world))
 
 
 def self_check(terminal_id: str) -> str:

@@ -1,35 +1,139 @@
-"""The cashier's main window, built from ``ui/main_window.ui``."""
+"""The cashier's main window (``ui/main_window.ui``): how a card looks, not what happens to it.
+
+The controller in ``counter_screen.py`` decides what to do; this class only shows things, by the
+stable objectNames that automation and tests rely on.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QLineEdit, QMainWindow, QTreeWidget, QTreeWidgetItem
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
 
 from pos_app.__about__ import __version__
+from pos_app.domain import GiftCard, Provider
 from pos_app.gui.forms import load_form, stylesheet
+from pos_app.services.lookup import Match
+
+MATCH_ROLE = Qt.ItemDataRole.UserRole
+
+#: Status words by how the cashier should treat the card; colour is never the only signal.
+STATUS_TONE = {
+    "active": "ok",
+    "pending": "warn",
+    "suspended": "bad",
+    "expired": "bad",
+    "voided": "bad",
+    "depleted": "warn",
+}
+KIND_LABEL = {
+    "gift_card": "GIFT CARD",
+    "stamp_card": "STAMP CARD",
+    "points": "POINTS",
+    "stored_value": "STORED VALUE",
+}
+
+
+def _set_tone(widget: QWidget, tone: str) -> None:
+    """Re-polish so the stylesheet's [tone=...] selectors apply."""
+    widget.setProperty("tone", tone)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
+def match_summary(match: Match) -> str:
+    """One line for the results list: what, which card, and its value."""
+    if match.balance is not None:
+        value = match.balance.format()
+    elif match.stamps is not None:
+        value = f"{match.stamps}/{match.stamps_required} stamps"
+    else:
+        value = f"{match.count} {match.count_unit}"
+    return f"{match.title} ({match.provider.label})\n{match.masked_number} · {value}"
 
 
 class MainWindow:
-    """Owns the form and exposes what the cashier sees, by stable objectName."""
+    """Owns the form; exposes what the cashier sees."""
 
-    def __init__(self, terminal_id: str, *, training: bool) -> None:
+    def __init__(self, terminal_id: str, *, training: bool, cashier: str | None = None) -> None:
         window = load_form("main_window.ui")
         assert isinstance(window, QMainWindow)
         self.window = window
         window.setStyleSheet(stylesheet())
         window.setWindowTitle(f"Tillcard {__version__}" + (" — TRAINING" if training else ""))
-        self.lookup_input = self._child(QLineEdit, "lookupInput")
-        self.message = self._child(QLabel, "messageLabel")
-        self.training_cards = self._child(QTreeWidget, "trainingCards")
-        self._child(QLabel, "terminalLabel").setText(terminal_id)
-        badge = self._child(QLabel, "modeBadge")
-        badge.setVisible(training)
-        self._child(QLabel, "trainingCardsLabel").setVisible(training)
+        self.training = training
+        c = self._child
+        self.lookup_input: QLineEdit = c(QLineEdit, "lookupInput")
+        self.find_button: QPushButton = c(QPushButton, "findButton")
+        self.message: QLabel = c(QLabel, "messageLabel")
+        self.result_list: QListWidget = c(QListWidget, "resultList")
+        self.card_stack: QStackedWidget = c(QStackedWidget, "cardStack")
+        self.ready_page: QWidget = c(QWidget, "readyPage")
+        self.card_panel: QWidget = c(QWidget, "cardPanel")
+        self.card_title: QLabel = c(QLabel, "cardTitle")
+        self.status_value: QLabel = c(QLabel, "statusValue")
+        self.expiry_value: QLabel = c(QLabel, "expiryValue")
+        self.owner_value: QLabel = c(QLabel, "ownerValue")
+        self.stale_label: QLabel = c(QLabel, "staleLabel")
+        self.balance_caption: QLabel = c(QLabel, "balanceCaption")
+        self.balance_value: QLabel = c(QLabel, "balanceValue")
+        self.stamp_progress: QProgressBar = c(QProgressBar, "stampProgress")
+        self.reward_list: QListWidget = c(QListWidget, "rewardList")
+        self.history_label: QLabel = c(QLabel, "historyLabel")
+        self.history_table: QTableView = c(QTableView, "historyTable")
+        self.backend_status: QLabel = c(QLabel, "backendStatus")
+        self.pending_indicator: QLabel = c(QLabel, "pendingIndicator")
+        self.training_cards: QTreeWidget = c(QTreeWidget, "trainingCards")
+        self.buttons: dict[str, QPushButton] = {
+            name: c(QPushButton, f"{name}Button")
+            for name in ("redeem", "stamp", "reward", "refresh", "undo")
+        }
+        c(QLabel, "terminalLabel").setText(f"{terminal_id} · {cashier}" if cashier else terminal_id)
+        c(QLabel, "modeBadge").setVisible(training)
+        c(QLabel, "trainingCardsLabel").setVisible(training)
         self.training_cards.setVisible(training)
-        self.lookup_input.setEnabled(False)
-        self.lookup_input.setPlaceholderText("Card lookup is not available in this version yet")
+        self.pending_indicator.setVisible(False)
+        for widget in (self.reward_list, self.history_table, self.training_cards):
+            widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        for button in self.buttons.values():
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.find_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.message.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        central = window.centralWidget()
+        assert central is not None
+        layout = central.layout()
+        assert isinstance(layout, QBoxLayout)
+        layout.setStretchFactor(c(QSplitter, "mainSplitter"), 1)
+        c(QSplitter, "mainSplitter").setSizes([320, 960])
         window.statusBar().showMessage(f"{terminal_id} · Tillcard {__version__}")
+        self.show_ready()
+
+    def size_history_columns(self) -> None:
+        """Fixed widths from sample text: measuring 10,000 rows to fit them would stall paint."""
+        metrics = self.history_table.fontMetrics()
+        header = self.history_table.horizontalHeader()
+        for column, sample in enumerate(
+            ["2026-12-31 23:59", "OWNERSHIP TRANSFER", "-10,000.00", "10,000.00 → 10,000.00"]
+        ):
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 28)
 
     def _child(self, kind: type[Any], name: str) -> Any:
         widget = self.window.findChild(kind, name)
@@ -37,8 +141,114 @@ class MainWindow:
             raise LookupError(f"main_window.ui has no {kind.__name__} named {name}")
         return widget
 
-    def show_message(self, text: str) -> None:
+    # -- messages and state -------------------------------------------------------------
+
+    def show_message(self, text: str, tone: str = "info") -> None:
+        """tone: info, ok, warn, bad, busy — the words always carry the meaning too."""
         self.message.setText(text)
+        _set_tone(self.message, tone)
+
+    def show_ready(self) -> None:
+        self.result_list.clear()
+        self.card_stack.setCurrentWidget(self.ready_page)
+        self.lookup_input.clear()
+        self.lookup_input.setFocus()
+        self.set_actions(set())
+
+    def set_actions(self, enabled: set[str]) -> None:
+        for name, button in self.buttons.items():
+            button.setEnabled(name in enabled)
+
+    def set_backend_status(self, states: dict[Provider, bool | None]) -> None:
+        """● reachable, ✕ not reachable, ○ not asked yet — with the words in the tooltip."""
+        marks = []
+        tips = []
+        for provider, state in states.items():
+            mark = "○" if state is None else ("●" if state else "✕")
+            marks.append(f"{mark} {provider.label}")
+            word = "not checked yet" if state is None else ("online" if state else "OFFLINE")
+            tips.append(f"{provider.label}: {word}")
+        self.backend_status.setText("   ".join(marks))
+        self.backend_status.setToolTip("\n".join(tips))
+        offline = any(state is False for state in states.values())
+        _set_tone(self.backend_status, "bad" if offline else "ok")
+
+    # -- results and card ---------------------------------------------------------------
+
+    def add_results(self, matches: list[Match]) -> None:
+        for match in matches:
+            item = QListWidgetItem(match_summary(match))
+            item.setData(MATCH_ROLE, match)
+            self.result_list.addItem(item)
+        if self.result_list.currentRow() < 0 and self.result_list.count():
+            self.result_list.setCurrentRow(0)
+
+    def selected_match(self) -> Match | None:
+        item = self.result_list.currentItem()
+        match = item.data(MATCH_ROLE) if item is not None else None
+        return match if isinstance(match, Match) else None
+
+    def replace_selected(self, match: Match) -> None:
+        item = self.result_list.currentItem()
+        if item is not None:
+            item.setData(MATCH_ROLE, match)
+            item.setText(match_summary(match))
+
+    def show_match(self, match: Match) -> None:
+        self.card_stack.setCurrentWidget(self.card_panel)
+        self.card_title.setText(f"{KIND_LABEL[match.kind]}  {match.masked_number}")
+        status = match.status.lower()
+        self.status_value.setText(status.upper())
+        _set_tone(self.status_value, STATUS_TONE.get(status, "warn"))
+        card = match.subject
+        expires = card.expires_at if isinstance(card, GiftCard) else None
+        if expires is not None:
+            expired = expires <= datetime.now(UTC)
+            self.expiry_value.setText(
+                f"{'expired' if expired else 'expires'} {expires.astimezone():%d/%m/%Y}"
+            )
+        self.expiry_value.setVisible(expires is not None)
+        owner = match.holder or "No owner on file"
+        if isinstance(card, GiftCard) and card.owner_email and card.owner_name:
+            owner = f"{card.owner_name} · {card.owner_email}"
+        self.owner_value.setText(f"{match.title} · {owner}")
+        self.stale_label.setVisible(match.stale_seconds is not None)
+        if match.stale_seconds is not None:
+            self.stale_label.setText(
+                f"OFFLINE DATA — last seen {match.stale_seconds // 60} min ago"
+            )
+        has_balance = match.balance is not None or match.count is not None
+        self.balance_caption.setVisible(has_balance)
+        self.balance_value.setVisible(has_balance)
+        if match.balance is not None:
+            self.balance_caption.setText("Balance")
+            self.balance_value.setText(match.balance.format())
+        elif match.count is not None:
+            self.balance_caption.setText(match.title)
+            self.balance_value.setText(f"{match.count} {match.count_unit}")
+        is_stamp = match.stamps is not None
+        self.stamp_progress.setVisible(is_stamp)
+        if match.stamps is not None and match.stamps_required:
+            self.stamp_progress.setMaximum(match.stamps_required)
+            self.stamp_progress.setValue(min(match.stamps, match.stamps_required))
+            self.stamp_progress.setFormat(
+                f"{match.stamps} of {match.stamps_required} stamps"
+                + (" — card full" if match.stamps >= match.stamps_required else "")
+            )
+        self.reward_list.clear()
+        for reward in match.rewards:
+            unit = "stamps" if is_stamp else (match.count_unit or "points")
+            tick = "✓ can redeem" if reward.redeemable else "not yet"
+            item = QListWidgetItem(f"{reward.name} — {reward.cost} {unit} — {tick}")
+            if not reward.redeemable:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+            self.reward_list.addItem(item)
+        self.reward_list.setVisible(bool(match.rewards))
+        shows_history = match.kind in ("gift_card", "stored_value", "points")
+        self.history_label.setVisible(shows_history)
+        self.history_table.setVisible(shows_history)
+
+    # -- training ---------------------------------------------------------------------------
 
     def show_training_cards(self, seed: dict[str, Any]) -> None:
         """List the emulators' seeded cards so a trainee knows what to scan."""
@@ -67,9 +277,7 @@ class MainWindow:
                     ]
                 )
         for entry in seed.get("clienttoolbox", {}).get("customers", [])[:60]:
-            holder = " ".join(
-                part for part in (entry.get("first_name"), entry.get("last_name")) if part
-            )
+            holder = " ".join(p for p in (entry.get("first_name"), entry.get("last_name")) if p)
             rows.append(
                 [
                     "ClientToolbox",
@@ -82,3 +290,6 @@ class MainWindow:
         tree.addTopLevelItems([QTreeWidgetItem(row) for row in rows])
         for column in range(tree.columnCount()):
             tree.resizeColumnToContents(column)
+
+    def training_code(self, item: QTreeWidgetItem | None) -> str | None:
+        return item.text(1) if item is not None else None

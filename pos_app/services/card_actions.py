@@ -202,8 +202,11 @@ class CardActions:
         fresh = await self._refresh_quietly(match)
         return ActionResult("done", f"Reward redeemed: {name}.", match=fresh)
 
-    async def undo(self, ticket: UndoTicket) -> ActionResult:
-        """Reverse a redemption: a LoyaltyDog refund, or a ClientToolbox transaction delete."""
+    async def undo(self, ticket: UndoTicket, match: Match | None = None) -> ActionResult:
+        """Reverse a redemption: a LoyaltyDog refund, or a ClientToolbox transaction delete.
+
+        ``match`` is the card on screen, re-read afterwards so the cashier sees the new balance.
+        """
         try:
             if ticket.provider is Provider.LOYALTYDOG:
                 assert self.backends.gift_cards is not None
@@ -218,13 +221,18 @@ class CardActions:
                     "done",
                     f"Undone: {ticket.amount.format()} refunded. "
                     f"New balance {move.balance_after.format()}.",
+                    match=await self._refresh_quietly(match) if match else None,
                 )
             if ticket.provider is Provider.CLIENTTOOLBOX and ticket.campaign_id is not None:
                 assert self.backends.points is not None
                 await self.backends.points.delete_transaction(
                     ticket.card_id, ticket.campaign_id, ticket.transaction_id
                 )
-                return ActionResult("done", f"Undone: {ticket.description}.")
+                return ActionResult(
+                    "done",
+                    f"Undone: {ticket.description}.",
+                    match=await self._refresh_quietly(match) if match else None,
+                )
         except BackendError as exc:
             state, message = explain(exc, "undo")
             return ActionResult(state, message)
