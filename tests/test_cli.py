@@ -162,3 +162,25 @@ def test_sandbox_serves_all_three_apis(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_training_window_opens_paints_and_closes_cleanly(tmp_path: Path) -> None:
+    """The real GUI process: first paint happens, closing the window exits 0, no traceback."""
+    ready = tmp_path / "ready"
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "POS_APP_DATA_DIR": str(tmp_path),
+        "POS_APP_BENCH_READY_FILE": str(ready),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pos_app", "--training"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert float(ready.read_text(encoding="utf-8")) > 0
+    assert "Traceback" not in result.stderr

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 import httpx
@@ -63,6 +64,11 @@ async def _run(
 ) -> int:
     app = application()
     closed = asyncio.Event()
+    # The coroutine, not Qt, decides when to stop: closing the window ends it, then cleanup
+    # runs with the loop still alive (Qt quitting first would abandon it half-way).
+    app.setQuitOnLastWindowClosed(False)
+    watcher = _CloseWatcher(closed.set)
+    view.window.installEventFilter(watcher)
     app.aboutToQuit.connect(closed.set)
     backends = build_backends(config, credentials, transport=transport)
     scanner = ScannerInput(app, config.scanner, windows=lambda: [view.window])
@@ -88,6 +94,19 @@ async def _run(
     return 0
 
 
+class _CloseWatcher(QObject):
+    """Turns the main window's Close event into the end of the app's coroutine."""
+
+    def __init__(self, on_close: Callable[[], None]) -> None:
+        super().__init__()
+        self.on_close = on_close
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Close:
+            self.on_close()
+        return False
+
+
 class _ReadyProbe(QObject):
     """Benchmarks only: on the first paint of the main window, note the time and quit."""
 
@@ -100,7 +119,7 @@ class _ReadyProbe(QObject):
             watched.removeEventFilter(self)
             with open(self.path, "w", encoding="utf-8") as out:
                 out.write(repr(time.time()))
-            QTimer.singleShot(0, application().quit)
+            QTimer.singleShot(0, watched.close)  # type: ignore[attr-defined]
         return False
 
 
