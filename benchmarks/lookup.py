@@ -18,33 +18,16 @@ import httpx
 
 from benchmarks.figures import report_ms
 from benchmarks.served import served_sandbox
-from pos_app.config import parse_config
-from pos_app.credentials import Credentials
 from pos_app.providers.factory import build_backends
 from pos_app.services.lookup import lookup
+from pos_app.training import sandbox_config, sandbox_credentials
 
 
 async def main(rounds: int) -> None:
     with served_sandbox(seed=0) as (url, seed):
         ld, leal, ctb = seed["loyaltydog"], seed["leal"], seed["clienttoolbox"]
-        config = parse_config(
-            {
-                "loyaltydog": {
-                    "base_url": f"{url}/loyaltydog",
-                    "program_id": ld["program_id"],
-                    "username": ld["username"],
-                },
-                "leal": {"base_url": f"{url}/leal", "account_id": leal["account_id"]},
-                "clienttoolbox": {
-                    "base_url": f"{url}/clienttoolbox",
-                    "account_id": ctb["account_id"],
-                    "user_id": ctb["user_id"],
-                },
-            }
-        )
-        credentials = Credentials(
-            {"loyaltydog": ld["password"], "leal": leal["token"], "clienttoolbox": ctb["api_key"]}
-        )
+        config = sandbox_config(seed, url)
+        credentials = sandbox_credentials(seed)
         code = next(c["cardNumber"] for c in ld["cards"] if c["status"] == "active")
         backends = build_backends(config, credentials)
         for _ in range(10):

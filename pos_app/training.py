@@ -2,12 +2,50 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from pos_app.config import AppConfig, parse_config
 from pos_app.credentials import Credentials
 from pos_app.sandbox.inprocess import TRAINING_ORIGIN, InProcessTransport
 from pos_app.sandbox.state import Sandbox
+
+
+def sandbox_config(
+    seed: dict[str, Any], origin: str, *, terminal_id: str = "till-1", currency: str = "USD"
+) -> AppConfig:
+    """A configuration for the emulators at ``origin`` (in-process or ``pos-app sandbox``)."""
+    ld, leal, ctb = seed["loyaltydog"], seed["leal"], seed["clienttoolbox"]
+    return parse_config(
+        {
+            "terminal": {"id": terminal_id, "currency": currency, "shop_name": "Training"},
+            "loyaltydog": {
+                "base_url": f"{origin}/loyaltydog",
+                "program_id": ld["program_id"],
+                "username": ld["username"],
+            },
+            "leal": {"base_url": f"{origin}/leal", "account_id": leal["account_id"]},
+            "clienttoolbox": {
+                "base_url": f"{origin}/clienttoolbox",
+                "account_id": ctb["account_id"],
+                "user_id": ctb["user_id"],
+                "campaign_ids": [c["campaign_id"] for c in ctb["campaigns"]],
+            },
+        },
+        source="the sandbox configuration",
+    )
+
+
+def sandbox_credentials(seed: dict[str, Any]) -> Credentials:
+    """The emulators' public test secrets, as if they came from the keyring."""
+    return Credentials(
+        {
+            "loyaltydog": seed["loyaltydog"]["password"],
+            "leal": seed["leal"]["token"],
+            "clienttoolbox": seed["clienttoolbox"]["api_key"],
+        }
+    )
 
 
 class TrainingWorld:
@@ -18,34 +56,10 @@ class TrainingWorld:
         self.seed = self.sandbox.seed_summary()
 
     def config(self) -> AppConfig:
-        ld, leal, ctb = self.seed["loyaltydog"], self.seed["leal"], self.seed["clienttoolbox"]
-        return parse_config(
-            {
-                "terminal": {"id": "training-till", "currency": "USD", "shop_name": "Training"},
-                "loyaltydog": {
-                    "base_url": f"{TRAINING_ORIGIN}/loyaltydog",
-                    "program_id": ld["program_id"],
-                    "username": ld["username"],
-                },
-                "leal": {"base_url": f"{TRAINING_ORIGIN}/leal", "account_id": leal["account_id"]},
-                "clienttoolbox": {
-                    "base_url": f"{TRAINING_ORIGIN}/clienttoolbox",
-                    "account_id": ctb["account_id"],
-                    "user_id": ctb["user_id"],
-                    "campaign_ids": [c["campaign_id"] for c in ctb["campaigns"]],
-                },
-            },
-            source="the training configuration",
-        )
+        return sandbox_config(self.seed, TRAINING_ORIGIN, terminal_id="training-till")
 
     def credentials(self) -> Credentials:
-        return Credentials(
-            {
-                "loyaltydog": self.seed["loyaltydog"]["password"],
-                "leal": self.seed["leal"]["token"],
-                "clienttoolbox": self.seed["clienttoolbox"]["api_key"],
-            }
-        )
+        return sandbox_credentials(self.seed)
 
     def http_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(

@@ -9,35 +9,17 @@ from typing import Any
 import httpx
 import pytest
 
-from pos_app.config import parse_config
-from pos_app.credentials import Credentials
 from pos_app.domain import Provider
 from pos_app.providers.errors import BackendError
 from pos_app.providers.factory import Backends, build_backends
 from pos_app.sandbox.state import Sandbox
 from pos_app.services.lookup import LookupInputError, Match, lookup
+from pos_app.training import sandbox_config, sandbox_credentials
 
 
 def sandbox_backends(url: str, sandbox: Sandbox) -> Backends:
     seed = sandbox.seed_summary()
-    ld, leal, ctb = seed["loyaltydog"], seed["leal"], seed["clienttoolbox"]
-    config = parse_config(
-        {
-            "loyaltydog": {
-                "base_url": f"{url}/loyaltydog",
-                "program_id": ld["program_id"],
-                "username": ld["username"],
-            },
-            "leal": {"base_url": f"{url}/leal", "account_id": leal["account_id"]},
-            "clienttoolbox": {
-                "base_url": f"{url}/clienttoolbox",
-                "account_id": ctb["account_id"],
-                "user_id": ctb["user_id"],
-            },
-        }
-    )
-    secrets = {"loyaltydog": ld["password"], "leal": leal["token"], "clienttoolbox": ctb["api_key"]}
-    return build_backends(config, Credentials(secrets))  # type: ignore[arg-type]
+    return build_backends(sandbox_config(seed, url), sandbox_credentials(seed))
 
 
 @pytest.fixture
