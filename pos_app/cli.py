@@ -10,16 +10,20 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pos_app.__about__ import __version__
-from pos_app.config import AppConfig, ConfigError, config_path, load_config
 from pos_app.data_dir import DataDirError, ensure_data_dir, resolve_data_dir
 from pos_app.logs import setup_logging
+from pos_app.problems import ConfigError
+
+if TYPE_CHECKING:  # pydantic loads only when a configuration is read
+    from pos_app.config import AppConfig
 
 log = logging.getLogger("pos_app.cli")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+TRAINING_TERMINAL = "training-till"
 LATER = {
     "redeem": "headless redemption",
     "stamp": "headless stamping",
@@ -132,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> AppConfig | None:
+    from pos_app.config import config_path, load_config
+
     path = config_path(getattr(args, "config", None))
     return load_config(path) if path else None
 
@@ -240,19 +246,23 @@ def _self_check(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _gui(args: argparse.Namespace) -> int:
-    from pos_app.gui.app import run_gui
+    from pos_app.gui.app import Setup, run_gui
 
     if getattr(args, "training", False):
-        from pos_app.sandbox.inprocess import InProcessTransport
-        from pos_app.training import TrainingWorld
 
-        world = TrainingWorld()
-        return run_gui(
-            world.config(),
-            world.credentials(),
-            transport=InProcessTransport(world.sandbox),
-            world=world,
-        )
+        def training_setup() -> Setup:
+            from pos_app.sandbox.inprocess import InProcessTransport
+            from pos_app.training import TrainingWorld
+
+            world = TrainingWorld()
+            return Setup(
+                world.config(),
+                world.credentials(),
+                transport=InProcessTransport(world.sandbox),
+                world=world,
+            )
+
+        return run_gui(TRAINING_TERMINAL, training=True, prepare=training_setup)
     config = _config(args)
     if config is None:
         raise UsageError(
@@ -261,7 +271,7 @@ def _gui(args: argparse.Namespace) -> int:
         )
     from pos_app.credentials import Credentials
 
-    return run_gui(config, Credentials())
+    return run_gui(config.terminal.id, training=False, prepare=lambda: Setup(config, Credentials()))
 
 
 def run(argv: Sequence[str] | None = None) -> int:

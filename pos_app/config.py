@@ -11,14 +11,13 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pos_app.problems import ConfigError
+
 CONFIG_ENV = "POS_APP_CONFIG"
+__all__ = ["AppConfig", "ConfigError", "load_config", "parse_config"]
 SECRET_KEYS = frozenset(
     {"password", "token", "api_key", "apikey", "api_access_key", "user_password", "secret"}
 )
-
-
-class ConfigError(Exception):
-    """A configuration problem, phrased for the person installing the till."""
 
 
 def _host_is_loopback(host: str) -> bool:

@@ -8,20 +8,22 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-import httpx
 import qasync
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from pos_app.config import AppConfig
-from pos_app.credentials import Credentials
-from pos_app.gui.counter_screen import CounterScreen
 from pos_app.gui.main_window import MainWindow
-from pos_app.providers.factory import build_backends
-from pos_app.scanner import ScannerInput
-from pos_app.training import TrainingWorld
+
+if TYPE_CHECKING:  # loaded after the first paint: the window shows before httpx and FastAPI load
+    import httpx
+
+    from pos_app.config import AppConfig
+    from pos_app.credentials import Credentials
+    from pos_app.training import TrainingWorld
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +57,17 @@ def install_exception_hook() -> None:
     sys.excepthook = hook
 
 
-async def _run(
-    view: MainWindow,
-    config: AppConfig,
-    credentials: Credentials,
-    transport: httpx.AsyncBaseTransport | None,
-    world: TrainingWorld | None,
-) -> int:
+@dataclass
+class Setup:
+    """What the screen needs beyond the window; built after the first paint."""
+
+    config: AppConfig
+    credentials: Credentials
+    transport: httpx.AsyncBaseTransport | None = None
+    world: TrainingWorld | None = None
+
+
+async def _run(view: MainWindow, prepare: Callable[[], Setup], painted: asyncio.Event) -> int:
     app = application()
     closed = asyncio.Event()
     # The coroutine, not Qt, decides when to stop: closing the window ends it, then cleanup
@@ -70,21 +76,33 @@ async def _run(
     watcher = _CloseWatcher(closed.set)
     view.window.installEventFilter(watcher)
     app.aboutToQuit.connect(closed.set)
-    backends = build_backends(config, credentials, transport=transport)
-    scanner = ScannerInput(app, config.scanner, windows=lambda: [view.window])
+    entered: list[bool] = []
+    view.lookup_input.returnPressed.connect(lambda: entered.append(True))
+    view.window.show()
+    view.lookup_input.setFocus()
+    await painted.wait()
+
+    from pos_app.gui.counter_screen import CounterScreen
+    from pos_app.providers.factory import build_backends
+    from pos_app.scanner import ScannerInput
+
+    setup = prepare()
+    backends = build_backends(setup.config, setup.credentials, transport=setup.transport)
+    scanner = ScannerInput(app, setup.config.scanner, windows=lambda: [view.window])
     scanner.install()
-    screen = CounterScreen(view, backends, config, scanner=scanner)
+    screen = CounterScreen(view, backends, setup.config, scanner=scanner)
     if scanner.serial_problem:
         view.show_message(scanner.serial_problem, "warn")
-    if world is not None:
-        view.show_training_cards(world.seed)
+    if setup.world is not None:
+        view.show_training_cards(setup.world.seed)
         view.show_message(
             "Training mode: LoyaltyDog, Leal and ClientToolbox are emulated on this computer. "
             "Nothing you do here touches a real card.",
             "info",
         )
-    view.window.show()
-    view.lookup_input.setFocus()
+    if entered:  # Enter pressed while the back-ends were loading: honour it now
+        screen.start_lookup(view.lookup_input.text())
+    _note_ready(READY_WIRED_SUFFIX)
     screen.spawn(screen.start())
     try:
         await closed.wait()
@@ -107,38 +125,44 @@ class _CloseWatcher(QObject):
         return False
 
 
-class _ReadyProbe(QObject):
-    """Benchmarks only: on the first paint of the main window, note the time and quit."""
+READY_WIRED_SUFFIX = ".wired"
 
-    def __init__(self, path: str) -> None:
+
+def _note_ready(suffix: str = "") -> None:
+    """Benchmarks only: write the time of a start-up milestone where they asked for it."""
+    path = os.environ.get(READY_FILE_ENV)
+    if path:
+        with open(path + suffix, "w", encoding="utf-8") as out:
+            out.write(repr(time.time()))
+
+
+class _FirstPaint(QObject):
+    """Notices the main window's first paint; benchmarks close the app right after it."""
+
+    def __init__(self, painted: asyncio.Event) -> None:
         super().__init__()
-        self.path = path
+        self.painted = painted
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
+        if event.type() == QEvent.Type.Paint and not self.painted.is_set():
             watched.removeEventFilter(self)
-            with open(self.path, "w", encoding="utf-8") as out:
-                out.write(repr(time.time()))
-            QTimer.singleShot(0, watched.close)  # type: ignore[attr-defined]
+            _note_ready()
+            self.painted.set()
+            if os.environ.get(READY_FILE_ENV):
+                QTimer.singleShot(200, watched.close)  # type: ignore[attr-defined]
         return False
 
 
-def run_gui(
-    config: AppConfig,
-    credentials: Credentials,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    world: TrainingWorld | None = None,
-) -> int:
+def run_gui(terminal_id: str, *, training: bool, prepare: Callable[[], Setup]) -> int:
+    """Paint the window first, then load the back-ends: the cashier sees the till at once."""
     application()
     install_exception_hook()
-    view = MainWindow(config.terminal.id, training=world is not None)
-    ready_file = os.environ.get(READY_FILE_ENV)
-    probe = _ReadyProbe(ready_file) if ready_file else None
-    if probe is not None:
-        view.window.installEventFilter(probe)
+    view = MainWindow(terminal_id, training=training)
     with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
-        return runner.run(_run(view, config, credentials, transport, world))
+        painted = asyncio.Event()
+        probe = _FirstPaint(painted)
+        view.window.installEventFilter(probe)
+        return runner.run(_run(view, prepare, painted))
 
 
 def self_check(terminal_id: str) -> str:

@@ -7,7 +7,7 @@ stable objectNames that automation and tests rely on.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -29,9 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.__about__ import __version__
-from pos_app.domain import GiftCard, Provider
 from pos_app.gui.forms import load_form, stylesheet
-from pos_app.services.lookup import Match
+
+if TYPE_CHECKING:  # the domain and services (httpx behind them) load after the first paint
+    from pos_app.domain import Provider
+    from pos_app.services.lookup import Match
 
 MATCH_ROLE = Qt.ItemDataRole.UserRole
 
@@ -185,6 +187,8 @@ class MainWindow:
 
     def selected_match(self) -> Match | None:
         item = self.result_list.currentItem()
+        from pos_app.services.lookup import Match
+
         match = item.data(MATCH_ROLE) if item is not None else None
         return match if isinstance(match, Match) else None
 
@@ -195,6 +199,8 @@ class MainWindow:
             item.setText(match_summary(match))
 
     def show_match(self, match: Match) -> None:
+        from pos_app.domain import GiftCard
+
         self.card_stack.setCurrentWidget(self.card_panel)
         self.card_title.setText(f"{KIND_LABEL[match.kind]}  {match.masked_number}")
         status = match.status.lower()

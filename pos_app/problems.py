@@ -1,0 +1,5 @@
+"""Problems the command line reports as one sentence (kept free of heavy imports)."""
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the person installing the till."""
