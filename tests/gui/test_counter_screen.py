@@ -311,3 +311,26 @@ def test_one_backend_down_still_shows_the_others(till: Till, run: Run) -> None:
         assert till.screen._backend_state[Provider.CLIENTTOOLBOX] is False
 
     run(body())
+
+
+def test_offline_data_is_labelled_with_its_age(qapp: QApplication) -> None:
+    """A card shown from the cache carries its age in words, not just a colour."""
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from pos_app.domain import GiftCard, GiftCardStatus, Money
+    from pos_app.services.lookup import gift_card_match
+
+    card = GiftCard(
+        id="a" * 24,
+        number="4000123456789012",
+        balance=Money(Decimal("12.50"), "USD"),
+        status=GiftCardStatus.ACTIVE,
+    )
+    view = MainWindow("till-test", training=False)
+    view.show_match(gift_card_match(card))
+    assert not view.stale_label.isVisibleTo(view.window)
+    view.show_match(replace(gift_card_match(card), stale_seconds=754))
+    assert view.stale_label.isVisibleTo(view.window)
+    assert view.stale_label.text() == "OFFLINE DATA — last seen 12 min ago"
+    view.window.deleteLater()
