@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 import qasync
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from pos_app.gui.main_window import MainWindow
@@ -41,18 +41,26 @@ def application() -> QApplication:
     return app
 
 
+_open_boxes: list[QMessageBox] = []
+
+
 def install_exception_hook() -> None:
     """Log the traceback to the file; show the cashier one calm sentence instead."""
 
     def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         log.error("unexpected error", exc_info=(kind, value, tb))
-        if QApplication.instance() is not None:
-            QMessageBox.warning(
-                None,
-                "Tillcard",
-                "Something went wrong. Your work is safe; please try again. "
-                "If it keeps happening, tell your manager (details are in the log).",
-            )
+        if QApplication.instance() is None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Tillcard",
+            "Something went wrong. Your work is safe; please try again. "
+            "If it keeps happening, tell your manager (details are in the log).",
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # never exec(): a nested event loop would re-enter running asyncio tasks
+        _open_boxes.append(box)
+        box.finished.connect(lambda _result: _open_boxes.remove(box))
 
     sys.excepthook = hook
 
