@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from enum import StrEnum
+from typing import TypeVar
 
 from pos_app.domain.errors import DomainError
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_enum(kind: type[E], raw: object, fallback: E, case: Callable[[str], str]) -> E:
+    """Tolerant enum parsing for server values: trimmed, one case, anything else the fallback."""
+    if isinstance(raw, str):
+        try:
+            return kind(case(raw.strip()))
+        except ValueError:
+            return fallback
+    return fallback
 
 
 def require_id(value: object, what: str) -> str:

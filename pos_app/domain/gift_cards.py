@@ -11,7 +11,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from pos_app.domain._checks import require_aware, require_id, require_optional_aware
+from pos_app.domain._checks import (
+    parse_enum,
+    require_aware,
+    require_id,
+    require_optional_aware,
+)
 from pos_app.domain.card_number import last_four, mask
 from pos_app.domain.errors import DomainError
 from pos_app.domain.money import Money
@@ -41,12 +46,7 @@ class GiftCardStatus(StrEnum):
     @classmethod
     def parse(cls, raw: object) -> GiftCardStatus:
         """Case- and space-insensitive; anything unrecognised (or not text) is UNKNOWN."""
-        if isinstance(raw, str):
-            try:
-                return cls(raw.strip().lower())
-            except ValueError:
-                return cls.UNKNOWN
-        return cls.UNKNOWN
+        return parse_enum(cls, raw, cls.UNKNOWN, str.lower)
 
 
 class TransactionType(StrEnum):
@@ -68,12 +68,7 @@ class TransactionType(StrEnum):
     @classmethod
     def parse(cls, raw: object) -> TransactionType:
         """Case- and space-insensitive; anything unrecognised (or not text) is OTHER."""
-        if isinstance(raw, str):
-            try:
-                return cls(raw.strip().upper())
-            except ValueError:
-                return cls.OTHER
-        return cls.OTHER
+        return parse_enum(cls, raw, cls.OTHER, str.upper)
 
 
 _REFUSALS: Final[dict[GiftCardStatus, str]] = {

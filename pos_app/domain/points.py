@@ -12,7 +12,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from pos_app.domain._checks import clean_text, require_aware, require_count, require_id
+from pos_app.domain._checks import (
+    clean_text,
+    parse_enum,
+    require_aware,
+    require_count,
+    require_id,
+)
 from pos_app.domain.errors import DomainError, ReportNumberError
 from pos_app.domain.money import Money
 from pos_app.domain.report_numbers import parse_count
@@ -38,12 +44,7 @@ class CampaignType(StrEnum):
     @classmethod
     def parse(cls, raw: object) -> CampaignType:
         """Case- and space-insensitive; anything unrecognised (or not text) is UNKNOWN."""
-        if isinstance(raw, str):
-            try:
-                return cls(raw.strip().lower())
-            except ValueError:
-                return cls.UNKNOWN
-        return cls.UNKNOWN
+        return parse_enum(cls, raw, cls.UNKNOWN, str.lower)
 
     @property
     def holds_money(self) -> bool:
