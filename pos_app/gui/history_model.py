@@ -33,9 +33,7 @@ from datetime import tzinfo
 from typing import Any, Final
 
 from PySide6.QtCore import (
-    Q_ARG,
     QAbstractTableModel,
-    QMetaObject,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -155,11 +153,7 @@ class HistoryModel(QAbstractTableModel):
             return
         self._separator = separator
         if self._rows:
-            self._emit(
-                "dataChanged",
-                Q_ARG(QModelIndex, self.index(0, AMOUNT)),
-                Q_ARG(QModelIndex, self.index(len(self._rows) - 1, BALANCE)),
-            )
+            self.dataChanged.emit(self.index(0, AMOUNT), self.index(len(self._rows) - 1, BALANCE))
 
     # -- switching cards -----------------------------------------------------------------------
 
@@ -192,7 +186,7 @@ class HistoryModel(QAbstractTableModel):
         self._error = None
         self.endResetModel()
         if was_loading:
-            self._emit("loadingChanged", Q_ARG(bool, False))
+            self.loadingChanged.emit(False)
 
     # -- Qt's incremental fetching -------------------------------------------------------------
 
@@ -210,7 +204,7 @@ class HistoryModel(QAbstractTableModel):
         self._task = asyncio.ensure_future(
             self._load_page(self._loader, self._generation, self._next_offset)
         )
-        self._emit("loadingChanged", Q_ARG(bool, True))
+        self.loadingChanged.emit(True)
 
     async def _load_page(self, loader: HistoryLoader, generation: int, offset: int) -> None:
         """Fetch one page and append it; never raises (but lets a cancellation through)."""
@@ -241,11 +235,11 @@ class HistoryModel(QAbstractTableModel):
         except Exception:
             log.exception("history page at offset %d could not be shown", offset)
             self._error = _UNEXPECTED
-        self._emit("loadingChanged", Q_ARG(bool, False))
+        self.loadingChanged.emit(False)
         if self._error is not None:
-            self._emit("loadFailed", Q_ARG(str, self._error))
+            self.loadFailed.emit(self._error)
         else:
-            self._emit("rowsLoaded", Q_ARG(int, len(self._rows)))
+            self.rowsLoaded.emit(len(self._rows))
 
     def _append(self, page: HistoryPage, offset: int) -> None:
         """Add the rows not seen yet. The next offset follows the rows the server sent (from the
@@ -267,13 +261,6 @@ class HistoryModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
             self._rows.extend(fresh)
             self.endInsertRows()
-
-    def _emit(self, signal: str, *args: Any) -> None:
-        """Emit through the meta-object, not ``SignalInstance.emit()``: PySide6 6.12.0 on
-        CPython 3.11 loses a reference to ``True`` on every ``emit()``, and the interpreter
-        aborts (``bool_dealloc``) once the count reaches zero."""
-        if not QMetaObject.invokeMethod(self, signal, Qt.ConnectionType.DirectConnection, *args):
-            log.error("HistoryModel has no signal %s (a Tillcard bug)", signal)
 
     # -- what the view shows -------------------------------------------------------------------
 

@@ -3,11 +3,8 @@
 Tests are ``async def`` under pytest-asyncio's plain asyncio loop while real Qt widgets exist;
 ``wait_until`` alternates ``QApplication.processEvents()`` (the view lays out, paints and calls
 ``fetchMore()``) with ``asyncio.sleep`` (the page tasks run). The app runs on qasync instead, but
-qasync is not used here: PySide6 6.12.0 on CPython 3.11 returns None/True/False from many calls
-without a new reference (``emit()``, ``disconnect()``, ``killTimer()``...) and qasync makes such
-calls for every callback, so a long test process would abort (``none_dealloc``); and a closed
-qasync loop collected on uvicorn's thread leaves its Qt timers behind (``Timers cannot be stopped
-from another thread``, then a segfault in the next test). ``qtbot.waitUntil`` is not used either:
+qasync is not needed here (the screen's tests in test_counter_screen.py use it): a plain loop
+keeps these model tests independent of the loop integration. ``qtbot.waitUntil`` is not used either:
 it blocks the asyncio loop, so no page could arrive while it waits.
 """
 
@@ -557,8 +554,8 @@ async def test_missing_balances_and_descriptions_show_blank(qtbot: QtBot) -> Non
 
 
 async def test_signals_do_not_leak_references_to_true(qtbot: QtBot) -> None:
-    """PySide6 6.12's ``SignalInstance.emit()`` loses a reference to True per call; the model
-    emits another way, or a long shift would end in ``Fatal Python error: bool_dealloc``."""
+    """Guards the PySide6 pin (<6.12): 6.12.0's ``SignalInstance.emit()`` loses a reference to
+    True per call on Python 3.11, and a long shift would end in ``bool_dealloc``."""
 
     async def never(offset: int, limit: int) -> HistoryPage:
         raise AssertionError("a cancelled request never starts")
