@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pos_app.__about__ import __version__
 from pos_app.data_dir import DataDirError, ensure_data_dir, resolve_data_dir
 from pos_app.logs import setup_logging
-from pos_app.problems import ConfigError
+from pos_app.problems import ConfigError, JournalUnavailable
 
 if TYPE_CHECKING:  # pydantic loads only when a configuration is read
     from pos_app.config import AppConfig
@@ -237,11 +237,15 @@ def describe_matches(result: Any) -> list[str]:
 def _self_check(args: argparse.Namespace, data_dir: Path) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from pos_app.gui.app import self_check
+    from pos_app.journal.database import open_journal, schema_version
 
     config = _config(args)
     terminal = config.terminal.id if config else "till-1"
+    journal = open_journal(data_dir)
+    version = schema_version(journal)
+    journal.close()
     title = self_check(terminal)
-    print(f"self-check ok: {title}; data folder {data_dir}")
+    print(f"self-check ok: {title}; journal schema {version}; data folder {data_dir}")
     return EXIT_OK
 
 
@@ -301,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"pos-app: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (Failed, ConfigError, DataDirError) as exc:
+    except (Failed, ConfigError, DataDirError, JournalUnavailable) as exc:
         print(f"pos-app: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

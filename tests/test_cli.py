@@ -95,6 +95,8 @@ def test_self_check_builds_the_window_and_logs(tmp_path: Path) -> None:
     result = _run("self-check", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "self-check ok" in result.stdout
+    assert "journal schema 1" in result.stdout
+    assert (tmp_path / "journal.sqlite3").is_file()
     log_file = tmp_path / "logs" / "tillcard.log"
     assert "self-check" in log_file.read_text(encoding="utf-8")
 
@@ -183,4 +185,12 @@ def test_training_window_opens_paints_and_closes_cleanly(tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stderr
     assert float(ready.read_text(encoding="utf-8")) > 0
+    assert "Traceback" not in result.stderr
+
+
+def test_self_check_explains_a_journal_it_cannot_open(tmp_path: Path) -> None:
+    (tmp_path / "journal.sqlite3").mkdir()
+    result = _run("self-check", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert "journal" in result.stderr
     assert "Traceback" not in result.stderr

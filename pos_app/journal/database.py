@@ -1,0 +1,158 @@
+"""Open the journal's SQLite file safely: WAL, full fsync, migrations, and no silent loss.
+
+A damaged file is moved aside (never deleted) and the store owner is told where it went; a data
+folder that cannot be written gives a clear message instead of a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pos_app.problems import JournalUnavailable
+
+log = logging.getLogger(__name__)
+__all__ = ["JOURNAL_FILE", "MIGRATIONS", "JournalUnavailable", "migrate", "open_journal"]
+
+JOURNAL_FILE = "journal.sqlite3"
+BUSY_TIMEOUT_MS = 5000
+
+_V1 = """
+        CREATE TABLE operations (
+            key TEXT PRIMARY KEY,              -- idempotency key, born with the operation
+            provider TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            card TEXT NOT NULL,                -- the back-end's card / customer-card / code
+            payload TEXT NOT NULL,             -- JSON: what to send
+            state TEXT NOT NULL,               -- pending, in_flight, done, rejected, ...
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            reason TEXT,
+            result TEXT,                       -- JSON: what the back-end answered
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX operations_by_state ON operations (state, next_attempt_at);
+        CREATE INDEX operations_by_card ON operations (provider, card, created_at);
+        CREATE TABLE card_cache (
+            provider TEXT NOT NULL,
+            card TEXT NOT NULL,
+            snapshot TEXT NOT NULL,            -- JSON: last state seen online
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (provider, card)
+        );
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            terminal TEXT NOT NULL,
+            cashier TEXT,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            result TEXT
+        );
+        CREATE TRIGGER audit_is_append_only_update BEFORE UPDATE ON audit
+            BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+        CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
+            BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+"""
+
+#: SQL that upgrades a database at version i to version i + 1. Only ever append.
+MIGRATIONS: Sequence[str] = (_V1,)
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = db.execute("SELECT version FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(db: sqlite3.Connection, migrations: Sequence[str] = MIGRATIONS) -> int:
+    """Bring the schema up to date, one transaction per step, so a crash never half-migrates."""
+    current = schema_version(db)
+    if current > len(migrations):
+        raise JournalUnavailable(
+            f"The journal was written by a newer Tillcard (schema {current}); "
+            "update Tillcard on this till before using it."
+        )
+    for version in range(current, len(migrations)):
+        try:
+            db.executescript(
+                "BEGIN IMMEDIATE;\n" + migrations[version] + f"\nDELETE FROM schema_version;"
+                f"\nINSERT INTO schema_version (version) VALUES ({version + 1});\nCOMMIT;"
+            )
+        except sqlite3.Error:
+            if db.in_transaction:
+                db.rollback()
+            raise
+        log.info("journal schema upgraded to version %d", version + 1)
+    return len(migrations)
+
+
+def _configure(db: sqlite3.Connection) -> None:
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise sqlite3.DatabaseError(f"WAL mode refused (got {mode})")
+    db.execute("PRAGMA synchronous = FULL")
+    db.execute("PRAGMA foreign_keys = ON")
+    check = db.execute("PRAGMA quick_check").fetchone()[0]
+    if check != "ok":
+        raise sqlite3.DatabaseError(f"integrity check failed: {check}")
+
+
+def _set_aside(path: Path) -> Path:
+    """Keep a damaged journal (and its WAL) for support; never delete a till's records."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(str(path) + suffix)
+        if part.exists():
+            part.rename(Path(str(kept) + suffix))
+    return kept
+
+
+def open_journal(data_dir: Path, migrations: Sequence[str] = MIGRATIONS) -> sqlite3.Connection:
+    """The journal connection, configured and migrated; raises :class:`JournalUnavailable`."""
+    path = data_dir / JOURNAL_FILE
+    try:
+        if not path.exists():
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)  # user-only from the first byte
+            os.close(fd)
+        db = sqlite3.connect(path, check_same_thread=False)
+    except OSError as exc:
+        raise JournalUnavailable(
+            f"Tillcard cannot create its journal in {data_dir}: {exc.strerror}. "
+            "Check the folder's permissions and free space, or choose another with --data-dir."
+        ) from None
+    except sqlite3.Error as exc:
+        raise JournalUnavailable(f"Tillcard cannot open its journal {path}: {exc}") from None
+    try:
+        _configure(db)
+        migrate(db, migrations)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        if isinstance(exc, sqlite3.OperationalError) and _is_environmental(exc):
+            raise JournalUnavailable(
+                f"Tillcard cannot write its journal {path}: {exc}. Free some disk space or fix "
+                "the folder's permissions; nothing has been lost."
+            ) from None
+        kept = _set_aside(path)
+        log.error("journal %s was damaged (%s); kept as %s", path, exc, kept)
+        raise JournalUnavailable(
+            f"The journal file was damaged ({exc}). It was kept as {kept.name} for support; "
+            "Tillcard will start a new journal next time. Tell your manager: operations that "
+            "were pending in it must be checked by hand."
+        ) from None
+    return db
+
+
+def _is_environmental(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return any(
+        word in text
+        for word in ("readonly", "read-only", "disk is full", "disk i/o", "unable to open")
+    )
