@@ -23,7 +23,6 @@ if TYPE_CHECKING:  # pydantic loads only when a configuration is read
 log = logging.getLogger("pos_app.cli")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-TRAINING_TERMINAL = "training-till"
 LATER = {
     "redeem": "headless redemption",
     "stamp": "headless stamping",
@@ -265,6 +264,8 @@ def _gui(args: argparse.Namespace) -> int:
                 transport=InProcessTransport(world.sandbox),
                 world=world,
             )
+
+        from pos_app.sandbox import TRAINING_TERMINAL
 
         return run_gui(TRAINING_TERMINAL, training=True, prepare=training_setup)
     config = _config(args)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from pos_app.config import AppConfig, parse_config
 from pos_app.credentials import Credentials
-from pos_app.sandbox.inprocess import TRAINING_ORIGIN, InProcessTransport
+from pos_app.sandbox import TRAINING_TERMINAL
+from pos_app.sandbox.inprocess import TRAINING_ORIGIN
 from pos_app.sandbox.state import Sandbox
 
 
@@ -56,12 +55,7 @@ class TrainingWorld:
         self.seed = self.sandbox.seed_summary()
 
     def config(self) -> AppConfig:
-        return sandbox_config(self.seed, TRAINING_ORIGIN, terminal_id="training-till")
+        return sandbox_config(self.seed, TRAINING_ORIGIN, terminal_id=TRAINING_TERMINAL)
 
     def credentials(self) -> Credentials:
         return sandbox_credentials(self.seed)
-
-    def http_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            transport=InProcessTransport(self.sandbox), base_url=TRAINING_ORIGIN, timeout=10
-        )
