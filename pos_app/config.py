@@ -5,16 +5,34 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pos_app.domain.money import CENT, LARGEST_AMOUNT
+from pos_app.domain.operations import OperationKind
+from pos_app.domain.policy import (
+    DEFAULT_MAX_CARD_AGE,
+    DEFAULT_MODES,
+    DEFAULT_PER_TRANSACTION_CAP,
+    DEFAULT_TERMINAL_CAP,
+    OnlineMode,
+)
 from pos_app.problems import ConfigError
 
 CONFIG_ENV = "POS_APP_CONFIG"
-__all__ = ["AppConfig", "ConfigError", "load_config", "parse_config"]
+__all__ = [
+    "AppConfig",
+    "ConfigError",
+    "PolicyConfig",
+    "RedeemRules",
+    "load_config",
+    "parse_config",
+]
 SECRET_KEYS = frozenset(
     {"password", "token", "api_key", "apikey", "api_access_key", "user_password", "secret"}
 )
@@ -96,9 +114,99 @@ class ClientToolboxConfig(_Backend):
         return value
 
 
+def _parse_cap(value: Any) -> Decimal:
+    """A cap is money: a TOML string or number, never negative, at most 2 decimals.
+
+    A TOML float goes through ``str()`` so ``50.1`` stays 50.10 instead of a binary fraction.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError('an amount must be a quoted number such as "50.00"')
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f'{value!r} is not an amount; write it like "50.00"') from None
+    if not amount.is_finite():
+        raise ValueError(f'{value!r} is not an amount; write it like "50.00"')
+    if amount < 0:
+        raise ValueError(f"{value} is negative; a cap must be 0 or more")
+    if amount > LARGEST_AMOUNT:
+        raise ValueError(f"{value} is too large for an amount")
+    rounded = amount.quantize(CENT)
+    if rounded != amount:
+        raise ValueError(f"{value} has more than 2 decimals; amounts are in cents")
+    return rounded.copy_abs()  # a "-0" is simply 0.00
+
+
+class _OperationPolicy(_Section):
+    """One kind of operation's online mode; each subclass carries its architecture §3 default."""
+
+    mode: OnlineMode
+
+
+class RedeemRules(_OperationPolicy):
+    """Gift-card redemption and ClientToolbox stored value (§3): offline only within caps."""
+
+    mode: OnlineMode = DEFAULT_MODES[OperationKind.REDEEM]
+    per_transaction_cap: Decimal = DEFAULT_PER_TRANSACTION_CAP
+    terminal_cap: Decimal = DEFAULT_TERMINAL_CAP
+    max_card_age_hours: int = Field(int(DEFAULT_MAX_CARD_AGE.total_seconds() // 3600), ge=1, le=720)
+
+    @field_validator("per_transaction_cap", "terminal_cap", mode="before")
+    @classmethod
+    def _money(cls, value: Any) -> Decimal:
+        return _parse_cap(value)
+
+    @property
+    def max_card_age(self) -> timedelta:
+        """How recently the card must have been read online for an offline redemption."""
+        return timedelta(hours=self.max_card_age_hours)
+
+
+class StampRules(_OperationPolicy):
+    mode: OnlineMode = DEFAULT_MODES[OperationKind.ADD_STAMPS]
+
+
+class RedeemRewardRules(_OperationPolicy):
+    mode: OnlineMode = DEFAULT_MODES[OperationKind.REDEEM_REWARD]
+
+
+class RefundRules(_OperationPolicy):
+    mode: OnlineMode = DEFAULT_MODES[OperationKind.REFUND]
+
+
+class PolicyConfig(_Section):
+    """The offline risk policy's knobs; defaults are architecture §3, the domain decides."""
+
+    patience_seconds: int = Field(5, ge=1, le=30)
+    redeem: RedeemRules = Field(default_factory=RedeemRules)
+    stamp: StampRules = Field(default_factory=StampRules)
+    redeem_reward: RedeemRewardRules = Field(default_factory=RedeemRewardRules)
+    refund: RefundRules = Field(default_factory=RefundRules)
+
+    def mode_for(self, kind: OperationKind) -> OnlineMode:
+        """The configured mode for one kind of operation, as the services ask for it."""
+        sections: dict[OperationKind, _OperationPolicy] = {
+            OperationKind.REDEEM: self.redeem,
+            OperationKind.ADD_STAMPS: self.stamp,
+            OperationKind.REDEEM_REWARD: self.redeem_reward,
+            OperationKind.REFUND: self.refund,
+        }
+        return sections[kind].mode
+
+
+class SyncConfig(_Section):
+    """How the journal is sent: cards in parallel, and how patiently failures are retried."""
+
+    concurrency: int = Field(8, ge=1, le=64)
+    first_retry_seconds: float = Field(1.0, ge=0.05, le=60)
+    max_retry_seconds: float = Field(300.0, ge=0.1, le=3600)
+
+
 class AppConfig(_Section):
     terminal: TerminalConfig = Field(default_factory=TerminalConfig)
     scanner: ScannerConfig = Field(default_factory=ScannerConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    sync: SyncConfig = Field(default_factory=SyncConfig)
     loyaltydog: LoyaltyDogConfig | None = None
     leal: LealConfig | None = None
     clienttoolbox: ClientToolboxConfig | None = None

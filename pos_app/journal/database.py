@@ -60,8 +60,37 @@ _V1 = """
             BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 """
 
+_V2 = """
+        ALTER TABLE operations ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;  -- FIFO per card
+        ALTER TABLE operations ADD COLUMN terminal TEXT NOT NULL DEFAULT '';
+        ALTER TABLE operations ADD COLUMN cashier TEXT;
+        ALTER TABLE operations ADD COLUMN masked TEXT NOT NULL DEFAULT '';
+        ALTER TABLE operations ADD COLUMN description TEXT NOT NULL DEFAULT '';
+        ALTER TABLE operations ADD COLUMN amount TEXT;          -- Decimal text of a money move
+        ALTER TABLE operations ADD COLUMN currency TEXT;
+        ALTER TABLE operations ADD COLUMN units INTEGER;        -- stamps added or spent
+        ALTER TABLE operations ADD COLUMN offline INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE operations ADD COLUMN promised INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE operations ADD COLUMN before TEXT;          -- JSON: card read before sending
+        ALTER TABLE operations ADD COLUMN first_sent_at TEXT;
+        ALTER TABLE operations ADD COLUMN note TEXT;            -- a manager's resolution note
+        CREATE INDEX operations_by_seq ON operations (seq);
+        CREATE TABLE card_codes (
+            code TEXT NOT NULL,                -- what the cashier scanned or typed
+            provider TEXT NOT NULL,
+            card TEXT NOT NULL,
+            PRIMARY KEY (code, provider, card)
+        );
+        CREATE TABLE staff (
+            name TEXT PRIMARY KEY,
+            pin_hash TEXT NOT NULL,            -- scrypt, never the PIN
+            is_manager INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+"""
+
 #: SQL that upgrades a database at version i to version i + 1. Only ever append.
-MIGRATIONS: Sequence[str] = (_V1,)
+MIGRATIONS: Sequence[str] = (_V1, _V2)
 
 
 def schema_version(db: sqlite3.Connection) -> int:

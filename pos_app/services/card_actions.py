@@ -1,16 +1,20 @@
 """What the cashier does to a card: redeem, add stamps, redeem a reward, undo, refresh.
 
-Each action validates through the domain first (nothing is sent for a refused amount), then
-calls the back-end, and always answers with an :class:`ActionResult` in cashier language — an
-exception never reaches the screen. The idempotency key is born with the domain operation, so a
-LoyaltyDog retry can never double a redemption.
+Every change of value takes one path, online or not: the domain checks it, the journal commits
+it, the sync engine sends it, and the cashier waits a few seconds for the answer. When the
+back-end cannot be reached, the offline risk policy decides whether the operation stays PENDING
+(synced later, exactly once) or is cancelled with nothing charged. An exception never reaches
+the screen: every action answers with an :class:`ActionResult` in cashier language.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, Literal
 
 from pos_app.domain import (
     AddStamps,
@@ -18,14 +22,22 @@ from pos_app.domain import (
     DomainError,
     GiftCard,
     Money,
-    PointsReward,
+    OperationKind,
     Provider,
     Redeem,
     RedeemReward,
-    Reward,
     StampCard,
-    new_idempotency_key,
 )
+from pos_app.domain.policy import (
+    OfflineDecision,
+    OnlineMode,
+    Verdict,
+    check_offline_add_stamps,
+    check_offline_redeem,
+    check_offline_redeem_reward,
+    check_offline_refund,
+)
+from pos_app.journal.pending_operations import Entry, EntryState, NewEntry, utc_now
 from pos_app.providers.errors import (
     BackendError,
     BackendUnavailable,
@@ -34,12 +46,19 @@ from pos_app.providers.errors import (
     Rejected,
     Unauthorized,
 )
-from pos_app.providers.factory import Backends
+from pos_app.services.delivery import card_key, new_entry, refund_entry
 from pos_app.services.lookup import Match, gift_card_match, points_matches, restamp
+from pos_app.services.till import Till
 
 log = logging.getLogger(__name__)
 
-State = Literal["done", "rejected", "unknown", "unavailable"]
+State = Literal["done", "pending", "rejected", "needs_attention"]
+
+#: How long past the cashier's patience an answer is still awaited when offline is not allowed.
+HARD_WAIT_SECONDS = 30.0
+
+Approve = Callable[[OfflineDecision], Awaitable[str | None]]
+"""Asks for a manager's PIN; returns the approving manager's name, or None if refused."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +71,8 @@ class UndoTicket:
     card_id: str
     transaction_id: str
     campaign_id: str | None = None
+    reference: str | None = None
+    masked: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,22 +82,42 @@ class ActionResult:
     match: Match | None = None
     undo: UndoTicket | None = None
     remainder: Money | None = None
+    reference: str | None = None
+    provider: Provider | None = None
+    balance_after: Money | None = None
+    offline: bool = False
 
     @property
     def ok(self) -> bool:
         return self.state == "done"
+
+    @property
+    def pending(self) -> bool:
+        return self.state == "pending"
+
+    def as_json(self) -> dict[str, Any]:
+        """The contract's ``redeem`` / ``stamp`` / ``redeem-reward`` ``--json`` shape."""
+        return {
+            "reference": self.reference,
+            "provider": None if self.provider is None else self.provider.value,
+            "state": self.state,
+            "message": self.message,
+            "balance_after": None if self.balance_after is None else self.balance_after.to_api(),
+            "currency": None if self.balance_after is None else self.balance_after.currency,
+            "offline": self.offline,
+        }
 
 
 def explain(error: BackendError, what: str) -> tuple[State, str]:
     """The one sentence a cashier needs, by what the error means for the customer's money."""
     label = error.backend
     if isinstance(error, OutcomeUnknown):
-        return "unknown", (
-            f"The connection to {label} dropped during the {what}; it may or may not have gone "
-            "through. Refresh the card (F5) to check before trying again."
+        return "pending", (
+            f"The connection to {label} dropped during the {what}; Tillcard is checking "
+            "whether it went through."
         )
     if isinstance(error, BackendUnavailable):
-        return "unavailable", f"{label} cannot be reached right now; nothing was changed."
+        return "rejected", f"{label} cannot be reached right now; nothing was changed."
     if isinstance(error, Unauthorized):
         return "rejected", f"{label} refused Tillcard's login. Ask a manager to check Settings."
     if isinstance(error, NotFound):
@@ -86,13 +127,35 @@ def explain(error: BackendError, what: str) -> tuple[State, str]:
     return "rejected", f"{label} could not do the {what}: {error.message}"
 
 
+def _pending_message(entry: Entry, offline: bool) -> str:
+    if entry.state is EntryState.UNKNOWN:
+        return (
+            f"PENDING: the answer from {entry.provider.label} was lost; Tillcard is checking "
+            "whether it went through and will finish it exactly once."
+        )
+    if offline:
+        return (
+            f"PENDING: {entry.provider.label} is offline. {entry.description} is saved on this "
+            "till and will be sent exactly once when the connection returns."
+        )
+    return (
+        f"PENDING: still waiting for {entry.provider.label}; Tillcard will finish "
+        f"{entry.description.lower()} in the background."
+    )
+
+
 class CardActions:
     """The cashier's verbs, one code path for the screen and the CLI."""
 
-    def __init__(self, backends: Backends) -> None:
-        self.backends = backends
+    def __init__(self, till: Till) -> None:
+        self.till = till
+        self.backends = till.backends
 
-    async def redeem(self, match: Match, amount: Money) -> ActionResult:
+    # ------------------------------------------------------------------ verbs
+
+    async def redeem(
+        self, match: Match, amount: Money, approve: Approve | None = None
+    ) -> ActionResult:
         subject = match.subject
         if not isinstance(subject, GiftCard | CampaignBalance):
             return ActionResult("rejected", "This card has no balance to redeem from.")
@@ -100,79 +163,23 @@ class CardActions:
             operation = Redeem(subject, amount)
         except DomainError as exc:
             return ActionResult("rejected", str(exc))
-        try:
-            if isinstance(subject, GiftCard):
-                assert self.backends.gift_cards is not None
-                move = await self.backends.gift_cards.redeem(
-                    subject,
-                    amount,
-                    idempotency_key=operation.key,
-                    reference=operation.short_reference,
-                )
-                fresh = await self._refresh_quietly(match)
-                undo = None
-                if move.transaction_id:
-                    undo = UndoTicket(
-                        Provider.LOYALTYDOG,
-                        operation.describe(),
-                        amount,
-                        subject.id,
-                        move.transaction_id,
-                    )
-                return ActionResult(
-                    "done",
-                    f"Redeemed {amount.format()}. New balance {move.balance_after.format()}.",
-                    match=fresh,
-                    undo=undo,
-                )
-            assert self.backends.points is not None
-            assert subject.customer_code is not None
-            activity = await self.backends.points.redeem_amount(
-                subject.customer_code,
-                subject.campaign_id,
-                amount,
-                authorization=operation.reference,
-            )
-        except BackendError as exc:
-            state, message = explain(exc, "redemption")
-            return ActionResult(state, message)
-        fresh = await self._refresh_quietly(match)
-        undo = None
-        if activity.transaction_id:
-            undo = UndoTicket(
-                Provider.CLIENTTOOLBOX,
-                operation.describe(),
-                amount,
-                subject.customer_code,
-                activity.transaction_id,
-                campaign_id=subject.campaign_id,
-            )
-        after = f" New balance {fresh.balance.format()}." if fresh and fresh.balance else ""
-        return ActionResult("done", f"Redeemed {amount.format()}.{after}", match=fresh, undo=undo)
+        return await self._submit(operation, match, approve)
 
-    async def add_stamps(self, match: Match, stamps: int) -> ActionResult:
+    async def add_stamps(
+        self, match: Match, stamps: int, approve: Approve | None = None
+    ) -> ActionResult:
         card = match.subject
         if not isinstance(card, StampCard) or match.owner_id is None:
             return ActionResult("rejected", "Stamps can only be added to a stamp card.")
         try:
-            AddStamps(card, stamps)
+            operation = AddStamps(card, stamps)
         except DomainError as exc:
             return ActionResult("rejected", str(exc))
-        assert self.backends.stamp_cards is not None
-        try:
-            updated = await self.backends.stamp_cards.add_stamps(match.owner_id, card.id, stamps)
-        except BackendError as exc:
-            state, message = explain(exc, "stamping")
-            return ActionResult(state, message)
-        fresh = await self._refresh_quietly(match)
-        word = "stamp" if stamps == 1 else "stamps"
-        return ActionResult(
-            "done",
-            f"Added {stamps} {word}: {updated.stamps_count} of {updated.stamps_required}.",
-            match=fresh,
-        )
+        return await self._submit(operation, match, approve)
 
-    async def redeem_reward(self, match: Match, reward_id: str) -> ActionResult:
+    async def redeem_reward(
+        self, match: Match, reward_id: str, approve: Approve | None = None
+    ) -> ActionResult:
         card, reward = match.subject, match.reward(reward_id)
         if reward is None or not isinstance(card, StampCard | CampaignBalance):
             return ActionResult("rejected", "That reward is not offered on this card.")
@@ -180,63 +187,37 @@ class CardActions:
             operation = RedeemReward(card, reward)
         except (DomainError, TypeError) as exc:
             return ActionResult("rejected", str(exc))
-        name = reward.name if isinstance(reward, Reward) else reward.description
-        try:
-            if isinstance(card, StampCard):
-                assert self.backends.stamp_cards is not None
-                assert match.owner_id is not None
-                await self.backends.stamp_cards.redeem_reward(match.owner_id, card.id, reward.id)
-            else:
-                assert isinstance(reward, PointsReward)
-                assert card.customer_code is not None
-                assert self.backends.points is not None
-                await self.backends.points.redeem_reward(
-                    card.customer_code,
-                    card.campaign_id,
-                    reward.id,
-                    authorization=operation.reference,
-                )
-        except BackendError as exc:
-            state, message = explain(exc, "reward redemption")
-            return ActionResult(state, message)
-        fresh = await self._refresh_quietly(match)
-        return ActionResult("done", f"Reward redeemed: {name}.", match=fresh)
+        return await self._submit(operation, match, approve)
 
     async def undo(self, ticket: UndoTicket, match: Match | None = None) -> ActionResult:
         """Reverse a redemption: a LoyaltyDog refund, or a ClientToolbox transaction delete.
 
-        ``match`` is the card on screen, re-read afterwards so the cashier sees the new balance.
+        Journaled like everything else; by default it needs the back-end to answer (the policy
+        for refunds is ``require_online``), since a refund must see the card's real history.
         """
-        try:
-            if ticket.provider is Provider.LOYALTYDOG:
-                assert self.backends.gift_cards is not None
-                move = await self.backends.gift_cards.refund(
-                    ticket.card_id,
-                    ticket.transaction_id,
-                    ticket.amount,
-                    idempotency_key=new_idempotency_key(),
-                    reason="Undone at the till",
-                )
-                return ActionResult(
-                    "done",
-                    f"Undone: {ticket.amount.format()} refunded. "
-                    f"New balance {move.balance_after.format()}.",
-                    match=await self._refresh_quietly(match) if match else None,
-                )
-            if ticket.provider is Provider.CLIENTTOOLBOX and ticket.campaign_id is not None:
-                assert self.backends.points is not None
-                await self.backends.points.delete_transaction(
-                    ticket.card_id, ticket.campaign_id, ticket.transaction_id
-                )
-                return ActionResult(
-                    "done",
-                    f"Undone: {ticket.description}.",
-                    match=await self._refresh_quietly(match) if match else None,
-                )
-        except BackendError as exc:
-            state, message = explain(exc, "undo")
-            return ActionResult(state, message)
-        return ActionResult("rejected", f"{ticket.provider.label} cannot undo this.")
+        if ticket.provider is Provider.CLIENTTOOLBOX and ticket.campaign_id is None:
+            return ActionResult("rejected", f"{ticket.provider.label} cannot undo this.")
+        if ticket.provider is Provider.LEAL or not ticket.amount.is_positive:
+            return ActionResult("rejected", f"{ticket.provider.label} cannot undo this.")
+        entry = refund_entry(
+            provider=ticket.provider,
+            amount=ticket.amount,
+            original=ticket.reference or ticket.transaction_id,
+            card=(
+                f"{ticket.card_id}/{ticket.campaign_id}"
+                if ticket.provider is Provider.CLIENTTOOLBOX
+                else ticket.card_id
+            ),
+            masked=ticket.masked,
+            transaction_id=ticket.transaction_id,
+            terminal=self.till.terminal,
+            cashier=self.till.cashier,
+        )
+        mode = self.till.config.policy.mode_for(OperationKind.REFUND)
+        result = await self._journal_and_send(entry, check_offline_refund(mode), mode, None, match)
+        if result.ok:
+            return replace(result, message=f"Undone: {result.message}")
+        return result
 
     async def refresh(self, match: Match) -> ActionResult:
         try:
@@ -248,6 +229,248 @@ class CardActions:
             return ActionResult("rejected", "The card is no longer found on the back-end.")
         return ActionResult("done", "Card refreshed.", match=fresh)
 
+    # ------------------------------------------------------------------ policy and journal
+
+    def _offline_decision(
+        self, operation: Redeem | AddStamps | RedeemReward, match: Match, mode: OnlineMode
+    ) -> OfflineDecision:
+        """Architecture §3, from what this till saw online and what it has not synced yet."""
+        till = self.till
+        seen = till.cards.seen(match)
+        cached = till.cards.cached_match(match) or match
+        age: timedelta | None = None if seen is None else utc_now() - seen.seen_at
+        since = None if seen is None else seen.seen_at
+        key = card_key(match)
+        if isinstance(operation, AddStamps):
+            return check_offline_add_stamps(mode)
+        if isinstance(operation, Redeem):
+            rules = till.config.policy.redeem
+            currency = operation.amount.currency
+            spent, _ = till.operations.spent_since(operation.provider, key, since, currency)
+            assert spent is not None
+            balance = cached.balance if cached.balance is not None else Money.zero(currency)
+            return check_offline_redeem(
+                operation.amount,
+                balance,
+                spent,
+                terminal_pending_total=till.operations.pending_money(currency),
+                card_seen_age=age,
+                per_transaction_cap=rules.per_transaction_cap,
+                terminal_cap=rules.terminal_cap,
+                max_age=rules.max_card_age,
+                mode=mode,
+            )
+        _, units = till.operations.spent_since(operation.provider, key, since, None)
+        have = cached.stamps if cached.stamps is not None else (cached.count or 0)
+        if age is None:
+            return OfflineDecision(
+                Verdict.DENY, ("This card has not been checked online on this till",)
+            )
+        return check_offline_redeem_reward(operation.cost, max(0, have), units, mode=mode)
+
+    async def _submit(
+        self, operation: Redeem | AddStamps | RedeemReward, match: Match, approve: Approve | None
+    ) -> ActionResult:
+        mode = self.till.config.policy.mode_for(operation.kind)
+        decision = self._offline_decision(operation, match, mode)
+        entry = new_entry(operation, match, terminal=self.till.terminal, cashier=self.till.cashier)
+        return await self._journal_and_send(entry, decision, mode, approve, match)
+
+    async def _journal_and_send(
+        self,
+        new: NewEntry,
+        decision: OfflineDecision,
+        mode: OnlineMode,
+        approve: Approve | None,
+        match: Match | None,
+    ) -> ActionResult:
+        till = self.till
+        known_offline = till.monitor.is_offline(new.provider) if till.monitor else False
+        skip_wait = decision.verdict is not Verdict.DENY and (
+            mode is OnlineMode.ALLOW_OFFLINE or known_offline
+        )
+        if skip_wait:
+            entry = till.operations.add(new, state=EntryState.HELD)
+            return await self._keep_offline(entry, decision, approve, match)
+        entry = till.operations.add(new)
+        self._audit(entry, "submitted")
+        await till.engine.send_now(entry.key)
+        patience = float(till.config.policy.patience_seconds)
+        entry = await till.engine.settle(entry.key, patience)
+        if entry.state is EntryState.IN_FLIGHT and not decision.allowed:
+            entry = await till.engine.settle(entry.key, HARD_WAIT_SECONDS)
+        return await self._answer(entry, decision, approve, match)
+
+    async def _answer(
+        self,
+        entry: Entry,
+        decision: OfflineDecision,
+        approve: Approve | None,
+        match: Match | None,
+    ) -> ActionResult:
+        till = self.till
+        if entry.state is EntryState.DONE:
+            return await self._done(entry, match)
+        if entry.state in (EntryState.REJECTED, EntryState.NEEDS_ATTENTION):
+            self._audit(entry, entry.state.value)
+            label = entry.provider.label
+            return self._result(
+                entry,
+                "rejected" if entry.state is EntryState.REJECTED else "needs_attention",
+                f"{label} refused: {entry.reason}" if entry.reason else f"{label} refused it.",
+            )
+        if entry.state is EntryState.PENDING and entry.next_attempt_at is not None:
+            # Unreachable and certainly not applied: the offline policy decides now.
+            if decision.verdict is Verdict.DENY:
+                if till.operations.cancel(entry.key, "not allowed offline"):
+                    return self._cancelled(entry, decision)
+            elif till.operations.hold(entry.key):
+                return await self._keep_offline(
+                    till.operations.get(entry.key), decision, approve, match
+                )
+            # The engine took it up again meanwhile: wait for that attempt instead.
+            entry = await till.engine.settle(entry.key, HARD_WAIT_SECONDS)
+            return await self._answer(entry, decision, approve, match)
+        # In flight past patience, or unknown: it may have reached the back-end; see it through.
+        entry = till.operations.promise(entry.key)
+        if not entry.state.is_open:
+            return await self._answer(entry, decision, approve, match)
+        self._audit(entry, "pending")
+        return self._result(entry, "pending", _pending_message(entry, offline=False))
+
+    async def _keep_offline(
+        self,
+        entry: Entry,
+        decision: OfflineDecision,
+        approve: Approve | None,
+        match: Match | None,
+    ) -> ActionResult:
+        """A held entry becomes PENDING if the policy (or a manager) allows, else is cancelled."""
+        till = self.till
+        manager: str | None = None
+        if decision.verdict is Verdict.NEEDS_MANAGER_PIN:
+            manager = await approve(decision) if approve is not None else None
+            if manager is None:
+                return self._cancel(entry, decision, asked=approve is not None)
+            till.audit.record(
+                "manager_override",
+                {"reference": entry.key, "reasons": list(decision.reasons)},
+                "approved",
+                cashier=manager,
+            )
+        elif decision.verdict is Verdict.DENY:
+            return self._cancel(entry, decision)
+        till.operations.release(entry.key, offline=True)
+        entry = till.operations.promise(entry.key)
+        till.engine.wake()
+        self._audit(entry, "pending offline", manager=manager)
+        return self._result(entry, "pending", _pending_message(entry, offline=True), offline=True)
+
+    def _cancel(
+        self, entry: Entry, decision: OfflineDecision, *, asked: bool = True
+    ) -> ActionResult:
+        """Cancel a held entry (nothing was sent) and say why."""
+        self.till.operations.cancel(entry.key, "not allowed offline")
+        return self._cancelled(entry, decision, asked=asked)
+
+    def _cancelled(
+        self, entry: Entry, decision: OfflineDecision, *, asked: bool = True
+    ) -> ActionResult:
+        label = entry.provider.label
+        why = decision.message or "this needs a connection"
+        if decision.verdict is Verdict.NEEDS_MANAGER_PIN and not asked:
+            why += " (give a manager PIN to allow it)"
+        elif decision.verdict is Verdict.NEEDS_MANAGER_PIN:
+            why += "; no manager approved it"
+        reason = f"{label} cannot be reached and this cannot be done offline: {why}"
+        self.till.operations.note_reason(entry.key, reason)
+        self._audit(self.till.operations.get(entry.key), "cancelled")
+        return self._result(entry, "rejected", f"{reason}. Nothing was charged.")
+
+    async def _done(self, entry: Entry, match: Match | None) -> ActionResult:
+        result = entry.result or {}
+        self._audit(entry, "done")
+        fresh = await self._refresh_quietly(match) if match is not None else None
+        balance_after: Money | None = None
+        if result.get("balance_after") is not None:
+            balance_after = Money(Decimal(str(result["balance_after"])), str(result["currency"]))
+        elif (
+            fresh is not None
+            and fresh.balance is not None
+            and entry.kind is not OperationKind.ADD_STAMPS
+        ):
+            balance_after = fresh.balance
+        undo = self._undo_ticket(entry, result)
+        return self._result(
+            entry, "done", _done_message(entry, result, balance_after), fresh, balance_after, undo
+        )
+
+    def _undo_ticket(self, entry: Entry, result: dict[str, Any]) -> UndoTicket | None:
+        transaction = result.get("transaction_id")
+        if entry.kind is not OperationKind.REDEEM or not transaction or entry.amount is None:
+            return None
+        if entry.provider is Provider.LOYALTYDOG:
+            return UndoTicket(
+                Provider.LOYALTYDOG,
+                entry.description,
+                entry.amount,
+                entry.card,
+                str(transaction),
+                reference=entry.key,
+                masked=entry.masked,
+            )
+        code, _, campaign = entry.card.rpartition("/")
+        return UndoTicket(
+            Provider.CLIENTTOOLBOX,
+            entry.description,
+            entry.amount,
+            code,
+            str(transaction),
+            campaign_id=campaign,
+            reference=entry.key,
+            masked=entry.masked,
+        )
+
+    def _result(
+        self,
+        entry: Entry,
+        state: State,
+        message: str,
+        match: Match | None = None,
+        balance_after: Money | None = None,
+        undo: UndoTicket | None = None,
+        *,
+        offline: bool = False,
+    ) -> ActionResult:
+        return ActionResult(
+            state,
+            message,
+            match=match,
+            undo=undo,
+            reference=entry.key,
+            provider=entry.provider,
+            balance_after=balance_after,
+            offline=offline or entry.offline,
+        )
+
+    def _audit(self, entry: Entry, result: str, *, manager: str | None = None) -> None:
+        detail: dict[str, Any] = {
+            "reference": entry.key,
+            "provider": entry.provider.value,
+            "kind": entry.kind.value,
+            "card": entry.masked,
+            "what": entry.description,
+        }
+        if entry.amount is not None:
+            detail["amount"] = entry.amount.to_api()
+        if entry.units is not None:
+            detail["units"] = entry.units
+        if manager is not None:
+            detail["approved_by"] = manager
+        self.till.audit.record(entry.kind.value, detail, result, cashier=self.till.cashier)
+
+    # ------------------------------------------------------------------ reading cards
+
     async def _refresh_quietly(self, match: Match) -> Match | None:
         """After a successful change, a failed re-read must not turn success into failure."""
         try:
@@ -257,6 +480,12 @@ class CardActions:
             return None
 
     async def _refresh(self, match: Match) -> Match | None:
+        fresh = await self._read(match)
+        if fresh is not None:
+            self.till.cards.update(fresh)
+        return fresh
+
+    async def _read(self, match: Match) -> Match | None:
         subject = match.subject
         if isinstance(subject, GiftCard) and self.backends.gift_cards is not None:
             return gift_card_match(await self.backends.gift_cards.card(subject.id))
@@ -276,3 +505,23 @@ class CardActions:
                     ):
                         return candidate
         return None
+
+
+def _done_message(entry: Entry, result: dict[str, Any], balance_after: Money | None) -> str:
+    if entry.kind is OperationKind.ADD_STAMPS:
+        after = result.get("stamps_after")
+        required = result.get("stamps_required")
+        word = "stamp" if entry.units == 1 else "stamps"
+        tail = f": {after} of {required}." if after is not None and required else "."
+        return f"Added {entry.units} {word}{tail}"
+    if entry.kind is OperationKind.REDEEM_REWARD:
+        return f"Reward redeemed: {entry.description}."
+    if entry.kind is OperationKind.REFUND:
+        tail = f" New balance {balance_after.format()}." if balance_after else ""
+        return f"{entry.amount.format() if entry.amount else ''} given back.{tail}".strip()
+    amount = entry.amount.format() if entry.amount else ""
+    tail = f" New balance {balance_after.format()}." if balance_after else ""
+    return f"Redeemed {amount}.{tail}"
+
+
+__all__ = ["ActionResult", "Approve", "CardActions", "UndoTicket", "explain"]

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pos_app.domain import (
     CampaignBalance,
@@ -215,8 +215,26 @@ def _unit(kind: CampaignType) -> str:
 OnResult = Callable[[Provider, list[Match] | BackendError], Awaitable[None] | None]
 
 
-async def lookup(code: str, backends: Backends, on_result: OnResult | None = None) -> LookupResult:
-    """Ask every enabled back-end concurrently; report each answer through ``on_result``."""
+class CardMemory(Protocol):
+    """Where cards seen online are kept, so an unreachable back-end still shows them (stale)."""
+
+    def remember(self, code: str, matches: list[Match]) -> None: ...
+
+    def recall(self, code: str, provider: Provider) -> list[Match]: ...
+
+
+async def lookup(
+    code: str,
+    backends: Backends,
+    on_result: OnResult | None = None,
+    *,
+    memory: CardMemory | None = None,
+) -> LookupResult:
+    """Ask every enabled back-end concurrently; report each answer through ``on_result``.
+
+    With ``memory``, fresh answers are remembered and an unreachable back-end answers with
+    its last known cards (``stale_seconds`` set) instead of nothing.
+    """
     scanned = classify_code(code)
     if scanned.kind is CodeKind.UNKNOWN or not scanned.value:
         raise LookupInputError("Scan a card, or type a card number, phone number or e-mail address")
@@ -238,8 +256,16 @@ async def lookup(code: str, backends: Backends, on_result: OnResult | None = Non
             log.info("lookup on %s failed: %s", provider.value, exc)
             outcome = exc
             result.errors[provider] = exc.message
+            if memory is not None and exc.retry_safe:
+                remembered = memory.recall(scanned.value, provider)
+                if remembered:
+                    outcome = remembered
+                    result.matches.extend(remembered)
+                    result.errors[provider] = f"{exc.message} (showing the last known state)"
         else:
             result.matches.extend(outcome)
+            if memory is not None:
+                memory.remember(scanned.value, outcome)
         if on_result is not None:
             maybe = on_result(provider, outcome)
             if maybe is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,19 +15,22 @@ from pos_app.providers.factory import Backends
 from pos_app.sandbox.state import Sandbox
 from pos_app.services.card_actions import CardActions
 from pos_app.services.lookup import Match, lookup
+from pos_app.services.till import Till
+from pos_app.training import sandbox_config
 from tests.services.test_lookup import sandbox_backends
 
 
 @pytest.fixture
 async def counter(
-    sandbox_server: tuple[str, Sandbox],
+    sandbox_server: tuple[str, Sandbox], tmp_path: Path
 ) -> AsyncIterator[tuple[str, Backends, CardActions, dict[str, Any]]]:
     url, sandbox = sandbox_server
     backends = sandbox_backends(url, sandbox)
+    till = Till.open(tmp_path, sandbox_config(sandbox.seed_summary(), url), backends)
     try:
-        yield url, backends, CardActions(backends), sandbox.seed_summary()
+        yield url, backends, CardActions(till), sandbox.seed_summary()
     finally:
-        await backends.aclose()
+        await till.close()
 
 
 def ledger(url: str) -> list[dict[str, Any]]:
@@ -84,15 +88,20 @@ async def test_suspended_card_is_refused_with_its_status(counter: Any) -> None:
     assert ledger(url) == []
 
 
-async def test_dropped_answer_is_resent_with_the_same_key_and_debits_once(counter: Any) -> None:
+async def test_dropped_answer_is_pending_then_resent_with_the_same_key_once(
+    counter: Any,
+) -> None:
     url, backends, actions, seed = counter
     number = next(c["cardNumber"] for c in seed["loyaltydog"]["cards"] if c["balance"] == "100.00")
     match = await find(backends, number, Provider.LOYALTYDOG)
     httpx.post(f"{url}/_sandbox/faults", json={"api": "loyaltydog", "apply_then_drop_rate": 1.0})
     first = await actions.redeem(match, usd("10.00"))
-    assert first.state == "unknown"
-    assert "may or may not" in first.message
+    assert first.state == "pending"
+    assert "exactly once" in first.message
     httpx.post(f"{url}/_sandbox/faults", json={"api": "loyaltydog"})
+    assert actions.till.operations.retry_now(first.reference)
+    await actions.till.engine.drain()
+    assert actions.till.operations.get(first.reference).state.value == "done"
     refreshed = await actions.refresh(match)
     assert refreshed.match is not None
     assert refreshed.match.balance == usd("90.00")
@@ -161,12 +170,15 @@ async def test_points_reward_on_clienttoolbox(counter: Any) -> None:
     assert entry["operation"] == "redeem"
 
 
-async def test_backend_outage_says_nothing_changed(counter: Any) -> None:
+async def test_refund_needs_the_back_end_and_says_nothing_changed(counter: Any) -> None:
     url, backends, actions, seed = counter
-    ana = next(c for c in seed["leal"]["customers"] if c["id"] == 9001)
-    match = await find(backends, ana["card_code"], Provider.LEAL)
-    httpx.post(f"{url}/_sandbox/faults", json={"api": "leal", "outage": True})
-    result = await actions.add_stamps(match, 1)
-    assert result.state == "unavailable"
-    assert "nothing was changed" in result.message
-    assert ledger(url) == []
+    number = next(c["cardNumber"] for c in seed["loyaltydog"]["cards"] if c["balance"] == "100.00")
+    match = await find(backends, number, Provider.LOYALTYDOG)
+    done = await actions.redeem(match, usd("5.00"))
+    assert done.undo is not None
+    httpx.post(f"{url}/_sandbox/faults", json={"api": "loyaltydog", "outage": True})
+    result = await actions.undo(done.undo)
+    assert result.state == "rejected"
+    assert "Nothing was charged" in result.message
+    assert actions.till.operations.get(result.reference).state.value == "cancelled"
+    assert [e["operation"] for e in ledger(url)] == ["redeem"]

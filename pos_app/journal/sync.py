@@ -1,0 +1,426 @@
+"""Send journaled operations exactly once: in order per card, in parallel across cards.
+
+The engine knows states, order, back-off and the two questions that decide safety: *was it
+applied?* (the provider error class says, or reconciliation finds out) and *may it be sent
+again?* (only if certainly not applied, or the back-end deduplicates by key). How a provider
+sends or reconciles is a :class:`Delivery` supplied by the services layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from filelock import FileLock, Timeout
+
+from pos_app.domain import Provider
+from pos_app.journal.pending_operations import Entry, EntryState, PendingOperations, utc_now
+from pos_app.providers.errors import (
+    BackendError,
+    BackendUnavailable,
+    OutcomeUnknown,
+    RateLimited,
+    Unauthorized,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "Ambiguous",
+    "Applied",
+    "Backoff",
+    "Delivery",
+    "DrainReport",
+    "NotApplied",
+    "SyncEngine",
+]
+
+SYNC_LOCK_FILE: Final = "sync.lock"
+#: How often a till re-reads the journal for entries another process (the CLI) added.
+POLL_SECONDS: Final = 2.0
+
+
+@dataclass(frozen=True)
+class Applied:
+    """Reconciliation found the operation on the back-end."""
+
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NotApplied:
+    """Reconciliation proved the back-end never acted: sending again is safe."""
+
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Ambiguous:
+    """The evidence does not decide (another till changed the card): a person must look."""
+
+    reason: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+Reconciled = Applied | NotApplied | Ambiguous
+
+
+class Delivery(Protocol):
+    """How one provider's operations are sent and checked; raises ``BackendError`` subclasses."""
+
+    def idempotent(self, entry: Entry) -> bool:
+        """True if the back-end deduplicates this entry's key (resending *is* reconciling)."""
+
+    async def before_send(self, entry: Entry) -> dict[str, Any] | None:
+        """Read what reconciliation will compare against, right before sending."""
+
+    async def send(self, entry: Entry) -> dict[str, Any]:
+        """Send once; the returned result is stored with the entry."""
+
+    async def reconcile(self, entry: Entry) -> Reconciled: ...
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Full-jitter exponential back-off (AWS architecture blog), capped."""
+
+    first: float = 1.0
+    cap: float = 300.0
+    random: Callable[[float, float], float] = random.uniform
+
+    def delay(self, failures: int) -> float:
+        ceiling = min(self.cap, self.first * 2 ** min(max(failures - 1, 0), 20))
+        return max(0.05, self.random(ceiling / 2, ceiling))
+
+
+@dataclass
+class DrainReport:
+    done: int = 0
+    rejected: int = 0
+    needs_attention: int = 0
+    waiting: int = 0
+
+    def count(self, state: EntryState) -> None:
+        if state is EntryState.DONE:
+            self.done += 1
+        elif state in (EntryState.REJECTED,):
+            self.rejected += 1
+        elif state is EntryState.NEEDS_ATTENTION:
+            self.needs_attention += 1
+
+
+Listener = Callable[[Entry], None]
+
+
+def _settled(entry: Entry) -> bool:
+    """An attempt has ended: finished, or back to waiting with a time for the next try."""
+    if not entry.state.is_open:
+        return entry.state is not EntryState.HELD
+    return entry.state is not EntryState.IN_FLIGHT and entry.next_attempt_at is not None
+
+
+class SyncEngine:
+    """Drains the journal; one worker per card, at most ``concurrency`` cards at once."""
+
+    def __init__(
+        self,
+        operations: PendingOperations,
+        deliveries: dict[Provider, Delivery],
+        *,
+        concurrency: int = 8,
+        backoff: Backoff | None = None,
+        lock_path: Path | None = None,
+    ) -> None:
+        self.operations = operations
+        self.deliveries = deliveries
+        self.concurrency = concurrency
+        self.backoff = backoff or Backoff()
+        self.listeners: list[Listener] = []
+        self.on_reachable: Callable[[Provider, bool, str | None], None] | None = None
+        self.report = DrainReport()
+        self._lock = FileLock(lock_path, timeout=0) if lock_path is not None else None
+        self._holding = lock_path is None
+        self._wake = asyncio.Event()
+        self._busy: dict[tuple[Provider, str], asyncio.Task[None]] = {}
+        self._paused: dict[Provider, datetime] = {}
+        self._provider_failures: dict[Provider, int] = {}
+        self._watchers: dict[str, list[asyncio.Future[Entry]]] = {}
+        self.last_success: datetime | None = operations.last_done_at()
+
+    # ------------------------------------------------------------------ control
+
+    def wake(self) -> None:
+        """New work or a changed network: look again now instead of at the next poll."""
+        self._wake.set()
+
+    def resume(self, provider: Provider) -> None:
+        """The connectivity monitor saw the back-end again: stop waiting out its pause."""
+        self._paused.pop(provider, None)
+        self._provider_failures.pop(provider, None)
+        self.wake()
+
+    @property
+    def sending(self) -> bool:
+        """False while another process on this journal holds the sync lock."""
+        return self._holding
+
+    def acquire(self) -> bool:
+        """Take the journal's sync lock; only one process may send, or two could double-send."""
+        if self._holding:
+            return True
+        assert self._lock is not None
+        try:
+            self._lock.acquire()
+        except Timeout:
+            return False
+        self._holding = True
+        recovered = self.operations.recover_interrupted()
+        if recovered:
+            log.warning("%d operation(s) were being sent when Tillcard stopped", recovered)
+        return True
+
+    def release(self) -> None:
+        if self._lock is not None and self._holding:
+            self._lock.release()
+            self._holding = False
+
+    async def settle(self, key: str, timeout: float) -> Entry:
+        """The entry once an attempt has ended (finished, or waiting out a back-off).
+
+        Returns the entry as it is when ``timeout`` ends otherwise. When another process holds
+        the sync lock, its progress is only visible in the file, so the journal is re-read.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        entry = self.operations.get(key)
+        if _settled(entry):
+            return entry
+        future: asyncio.Future[Entry] = loop.create_future()
+        self._watchers.setdefault(key, []).append(future)
+        try:
+            while (left := deadline - loop.time()) > 0:
+                step = left if self._holding else min(left, 0.25)
+                try:
+                    return await asyncio.wait_for(asyncio.shield(future), step)
+                except TimeoutError:
+                    entry = self.operations.get(key)
+                    if _settled(entry):
+                        return entry
+            return self.operations.get(key)
+        finally:
+            waiting = self._watchers.get(key, [])
+            if future in waiting:
+                waiting.remove(future)
+            if not waiting:
+                self._watchers.pop(key, None)
+
+    # ------------------------------------------------------------------ loops
+
+    async def run(self) -> None:
+        """Forever: the GUI's background sync (cancel the task to stop)."""
+        try:
+            while True:
+                if not self.acquire():
+                    await self._sleep(POLL_SECONDS)
+                    continue
+                self._start_due()
+                await self._sleep(self._pause_length())
+        finally:
+            await self._stop_workers()
+            self.release()
+
+    async def drain(self) -> DrainReport:
+        """Until nothing is due: every entry is finished or waiting out a back-off."""
+        self.report = DrainReport()
+        if not self.acquire():
+            raise RuntimeError("another Tillcard process is syncing this journal")
+        while True:
+            self._start_due()
+            if not self._busy:
+                break
+            await asyncio.wait(list(self._busy.values()), return_when=asyncio.FIRST_COMPLETED)
+        self.report.waiting = sum(
+            1 for e in self.operations.listing(frozenset({EntryState.PENDING, EntryState.UNKNOWN}))
+        )
+        return self.report
+
+    async def send_now(self, key: str) -> None:
+        """Try one card's queue at once, skipping its back-off (the cashier is waiting)."""
+        entry = self.operations.get(key)
+        self.operations.retry_now(key)
+        self._paused.pop(entry.provider, None)
+        if self.acquire():
+            self._start_card((entry.provider, entry.card), force=True)
+        self.wake()
+
+    async def _sleep(self, seconds: float) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), max(0.01, seconds))
+
+    def _pause_length(self) -> float:
+        due = self.operations.next_due()
+        if due is None:
+            return POLL_SECONDS
+        return min(POLL_SECONDS, max(0.0, (due - utc_now()).total_seconds()))
+
+    def _start_due(self) -> None:
+        now = utc_now()
+        for card in self.operations.due_cards(now):
+            if len(self._busy) >= self.concurrency:
+                return
+            paused = self._paused.get(card[0])
+            if paused is not None and paused > now:
+                continue
+            self._start_card(card)
+
+    def _start_card(self, card: tuple[Provider, str], *, force: bool = False) -> None:
+        if card in self._busy or (not force and len(self._busy) >= self.concurrency):
+            return
+        task = asyncio.create_task(self._work_card(card), name=f"sync {card[0].value}")
+        self._busy[card] = task
+        task.add_done_callback(functools.partial(self._finished, card))
+
+    def _finished(self, card: tuple[Provider, str], _task: asyncio.Task[None]) -> None:
+        self._busy.pop(card, None)
+        self.wake()
+
+    async def _stop_workers(self) -> None:
+        tasks = list(self._busy.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _work_card(self, card: tuple[Provider, str]) -> None:
+        """First in, first out: a head still waiting keeps the card's later entries waiting."""
+        provider, number = card
+        while True:
+            entry = self.operations.head(provider, number)
+            if entry is None:
+                return
+            if entry.next_attempt_at is not None and entry.next_attempt_at > utc_now():
+                return
+            paused = self._paused.get(provider)
+            if paused is not None and paused > utc_now():
+                return
+            try:
+                await self._process(entry)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A bug must not lose the entry or stop the other cards: keep it for a retry.
+                log.exception("sync of %s failed unexpectedly", entry.key[:8])
+                self._set_unknown(entry, "Tillcard hit an internal error while sending")
+            after = self.operations.get(entry.key)
+            self._announce(after)
+            if after.state.is_open:
+                return
+
+    # ------------------------------------------------------------------ one entry
+
+    async def _process(self, entry: Entry) -> None:
+        delivery = self.deliveries.get(entry.provider)
+        if delivery is None:
+            self.operations.retry_later(
+                entry.key,
+                f"{entry.provider.label} is not enabled on this till",
+                utc_now() + timedelta(seconds=self.backoff.cap),
+            )
+            return
+        if entry.state is EntryState.IN_FLIGHT:
+            # Only reachable when another process crashed mid-send and we took its lock late.
+            self.operations.outcome_unknown(entry.key, "Interrupted while sending", utc_now())
+            entry = self.operations.get(entry.key)
+        if entry.state is EntryState.UNKNOWN and not delivery.idempotent(entry):
+            try:
+                verdict = await delivery.reconcile(entry)
+            except BackendError as exc:
+                self._failed_to_reach(entry, exc, keep=EntryState.UNKNOWN)
+                return
+            if isinstance(verdict, Applied):
+                self._done(entry, verdict.result)
+                return
+            if isinstance(verdict, Ambiguous):
+                self.operations.needs_attention(entry.key, verdict.reason, verdict.evidence)
+                return
+            log.info("%s was not applied; sending it again", entry.key[:8])
+        await self._send(entry, delivery)
+
+    async def _send(self, entry: Entry, delivery: Delivery) -> None:
+        try:
+            before = await delivery.before_send(entry)
+        except BackendError as exc:
+            self._failed_to_reach(entry, exc, keep=entry.state)
+            return
+        if not self.operations.mark_in_flight(entry.key, before):
+            return  # cancelled or finished meanwhile
+        self._announce(self.operations.get(entry.key))
+        try:
+            result = await delivery.send(entry)
+        except OutcomeUnknown as exc:
+            self._set_unknown(entry, exc.message)
+            return
+        except (BackendUnavailable, Unauthorized) as exc:
+            self._failed_to_reach(entry, exc, keep=EntryState.PENDING)
+            return
+        except BackendError as exc:
+            if exc.retry_safe:  # a garbled answer to a read: nothing applied
+                self._failed_to_reach(entry, exc, keep=EntryState.PENDING)
+                return
+            state = self.operations.refuse(entry.key, exc.message)
+            self._reachable(entry.provider, True, None)
+            log.info("%s refused by %s: %s (%s)", entry.key[:8], exc.backend, exc, state)
+            return
+        self._done(entry, result)
+
+    def _done(self, entry: Entry, result: dict[str, Any]) -> None:
+        self.operations.complete(entry.key, result)
+        self.last_success = utc_now()
+        self._reachable(entry.provider, True, None)
+
+    def _set_unknown(self, entry: Entry, reason: str) -> None:
+        self.operations.outcome_unknown(
+            entry.key, reason, utc_now() + timedelta(seconds=self.backoff.delay(1))
+        )
+
+    def _failed_to_reach(self, entry: Entry, exc: BackendError, *, keep: EntryState) -> None:
+        """Not applied: wait and try again; the whole back-end waits, not just this card."""
+        failures = self._provider_failures.get(entry.provider, 0) + 1
+        self._provider_failures[entry.provider] = failures
+        delay = self.backoff.delay(failures)
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            delay = max(delay, exc.retry_after)
+        at = utc_now() + timedelta(seconds=delay)
+        self._paused[entry.provider] = at
+        if keep is EntryState.UNKNOWN:
+            self.operations.outcome_unknown(entry.key, exc.message, at)
+        else:
+            self.operations.retry_later(entry.key, exc.message, at)
+        self._reachable(entry.provider, isinstance(exc, RateLimited), exc.message)
+
+    def _reachable(self, provider: Provider, ok: bool, reason: str | None) -> None:
+        if ok and reason is None:
+            self._provider_failures.pop(provider, None)
+            self._paused.pop(provider, None)
+        if self.on_reachable is not None:
+            self.on_reachable(provider, ok, reason)
+
+    def _announce(self, entry: Entry) -> None:
+        self.report.count(entry.state)
+        if _settled(entry):
+            for future in self._watchers.get(entry.key, []):
+                if not future.done():
+                    future.set_result(entry)
+        for listener in list(self.listeners):
+            try:
+                listener(entry)
+            except Exception:
+                log.exception("a sync listener failed")
