@@ -13,6 +13,7 @@ import pytest
 
 from pos_app.__about__ import __version__
 from pos_app.cli import main
+from pos_app.journal.database import MIGRATIONS
 from pos_app.sandbox.server import free_port
 
 
@@ -95,7 +96,7 @@ def test_self_check_builds_the_window_and_logs(tmp_path: Path) -> None:
     result = _run("self-check", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "self-check ok" in result.stdout
-    assert "journal schema 1" in result.stdout
+    assert f"journal schema {len(MIGRATIONS)}" in result.stdout
     assert (tmp_path / "journal.sqlite3").is_file()
     log_file = tmp_path / "logs" / "tillcard.log"
     assert "self-check" in log_file.read_text(encoding="utf-8")

@@ -148,6 +148,7 @@ def open_journal(data_dir: Path, migrations: Sequence[str] = MIGRATIONS) -> sqli
     """The journal connection, configured and migrated; raises :class:`JournalUnavailable`."""
     path = data_dir / JOURNAL_FILE
     try:
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not path.exists():
             fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)  # user-only from the first byte
             os.close(fd)

@@ -388,6 +388,15 @@ class PendingOperations:
             ).rowcount
         return bool(changed)
 
+    def retry_card_now(self, provider: Provider, card: str) -> int:
+        """Cut the back-off of a whole card's queue: its head must go first (FIFO)."""
+        with self._write() as db:
+            return db.execute(
+                f"UPDATE operations SET next_attempt_at = NULL, updated_at = ?"
+                f" WHERE provider = ? AND card = ? AND state IN {_OPEN_SQL}",
+                (_iso(utc_now()), provider.value, card),
+            ).rowcount
+
     def recover_interrupted(self) -> int:
         """After a crash, an entry left in flight may or may not have been applied."""
         with self._write() as db:

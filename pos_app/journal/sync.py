@@ -167,6 +167,21 @@ class SyncEngine:
         self._provider_failures.pop(provider, None)
         self.wake()
 
+    def retry_now(self, key: str | None = None) -> None:
+        """ "Retry now": forget the back-off of one entry's card (or of everything) and go."""
+        if key is None:
+            for entry in self.operations.listing(
+                frozenset({EntryState.PENDING, EntryState.UNKNOWN})
+            ):
+                self.operations.retry_now(entry.key)
+            self._paused.clear()
+            self._provider_failures.clear()
+        else:
+            entry = self.operations.get(key)
+            self.operations.retry_card_now(entry.provider, entry.card)
+            self._paused.pop(entry.provider, None)
+        self.wake()
+
     @property
     def sending(self) -> bool:
         """False while another process on this journal holds the sync lock."""
@@ -255,7 +270,7 @@ class SyncEngine:
     async def send_now(self, key: str) -> None:
         """Try one card's queue at once, skipping its back-off (the cashier is waiting)."""
         entry = self.operations.get(key)
-        self.operations.retry_now(key)
+        self.operations.retry_card_now(entry.provider, entry.card)
         self._paused.pop(entry.provider, None)
         if self.acquire():
             self._start_card((entry.provider, entry.card), force=True)
@@ -322,6 +337,7 @@ class SyncEngine:
             after = self.operations.get(entry.key)
             self._announce(after)
             if after.state.is_open:
+                self._release_waiters(card)
                 return
 
     # ------------------------------------------------------------------ one entry
@@ -412,6 +428,15 @@ class SyncEngine:
             self._paused.pop(provider, None)
         if self.on_reachable is not None:
             self.on_reachable(provider, ok, reason)
+
+    def _release_waiters(self, card: tuple[Provider, str]) -> None:
+        """Entries queued behind a head that must wait will not be tried now: say so."""
+        for key, futures in list(self._watchers.items()):
+            entry = self.operations.get(key)
+            if (entry.provider, entry.card) == card and entry.state is EntryState.PENDING:
+                for future in futures:
+                    if not future.done():
+                        future.set_result(entry)
 
     def _announce(self, entry: Entry) -> None:
         self.report.count(entry.state)

@@ -39,6 +39,10 @@ class FaultSettings(BaseModel):
     rate_limit_rate: float = Field(0.0, ge=0.0, le=1.0)
     retry_after: int = Field(1, ge=0, le=3600)
     outage: bool = False
+    writes_only: bool = Field(
+        False,
+        description="Drops, errors and 429s hit only requests that change something (not GET)",
+    )
     expire_tokens: bool = Field(
         False, description="Invalidate every issued token now (a 401 mid-session)."
     )
@@ -146,6 +150,9 @@ class FaultInjector:
         if faults.outage:
             body, ctype = _error_body(self.api, 503)
             await _send_simple(send, 503, body, ctype, [])
+            return
+        if faults.writes_only and scope.get("method") in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
             return
         if board.roll(faults.drop_rate):
             await _drop(send)

@@ -319,8 +319,8 @@ class CardActions:
                 "rejected" if entry.state is EntryState.REJECTED else "needs_attention",
                 f"{label} refused: {entry.reason}" if entry.reason else f"{label} refused it.",
             )
-        if entry.state is EntryState.PENDING and entry.next_attempt_at is not None:
-            # Unreachable and certainly not applied: the offline policy decides now.
+        if entry.state is EntryState.PENDING:
+            # Not sent, or certainly not applied: the offline policy decides now.
             if decision.verdict is Verdict.DENY:
                 if till.operations.cancel(entry.key, "not allowed offline"):
                     return self._cancelled(entry, decision)

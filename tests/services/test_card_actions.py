@@ -18,6 +18,7 @@ from pos_app.services.lookup import Match, lookup
 from pos_app.services.till import Till
 from pos_app.training import sandbox_config
 from tests.services.test_lookup import sandbox_backends
+from tests.tills import ref
 
 
 @pytest.fixture
@@ -99,9 +100,9 @@ async def test_dropped_answer_is_pending_then_resent_with_the_same_key_once(
     assert first.state == "pending"
     assert "exactly once" in first.message
     httpx.post(f"{url}/_sandbox/faults", json={"api": "loyaltydog"})
-    assert actions.till.operations.retry_now(first.reference)
+    actions.till.engine.retry_now(ref(first))
     await actions.till.engine.drain()
-    assert actions.till.operations.get(first.reference).state.value == "done"
+    assert actions.till.operations.get(ref(first)).state.value == "done"
     refreshed = await actions.refresh(match)
     assert refreshed.match is not None
     assert refreshed.match.balance == usd("90.00")
@@ -180,5 +181,5 @@ async def test_refund_needs_the_back_end_and_says_nothing_changed(counter: Any) 
     result = await actions.undo(done.undo)
     assert result.state == "rejected"
     assert "Nothing was charged" in result.message
-    assert actions.till.operations.get(result.reference).state.value == "cancelled"
+    assert actions.till.operations.get(ref(result)).state.value == "cancelled"
     assert [e["operation"] for e in ledger(url)] == ["redeem"]

@@ -1,0 +1,231 @@
+"""The sync engine against the emulators: order per card, parallel cards, reconciliation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pos_app.domain import Provider
+from pos_app.journal.pending_operations import Entry, EntryState, utc_now
+from pos_app.journal.sync import Backoff, SyncEngine
+from pos_app.providers.factory import build_backends
+from pos_app.sandbox.state import Sandbox
+from pos_app.services.card_actions import CardActions
+from pos_app.services.delivery import deliveries_for
+from pos_app.services.lookup import Match
+from pos_app.services.till import Till
+from pos_app.training import sandbox_credentials
+from tests.tills import ANA_CODE, MAIN_CARD, STORED_VALUE, faults, find, ledger, open_till, ref, usd
+
+
+@pytest.fixture
+async def counter(
+    sandbox_server: tuple[str, Sandbox], tmp_path: Path
+) -> AsyncIterator[tuple[str, Till, CardActions]]:
+    url, sandbox = sandbox_server
+    till, actions = open_till(url, sandbox, tmp_path, policy={"stamp": {"mode": "allow_offline"}})
+    try:
+        yield url, till, actions
+    finally:
+        await till.close()
+
+
+async def leal_cards(till: Till, sandbox: Sandbox, count: int) -> list[Match]:
+    customers = sandbox.seed_summary()["leal"]["customers"]
+    found: list[Match] = []
+    for customer in customers:
+        if customer["card_code"] and len(found) < count:
+            found.append(await find(till, customer["card_code"], Provider.LEAL))
+    return found
+
+
+def test_full_jitter_stays_within_its_ceiling() -> None:
+    backoff = Backoff(1.0, 8.0)
+    for failures, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (30, 8.0)]:
+        delays = [backoff.delay(failures) for _ in range(200)]
+        assert max(delays) <= ceiling
+        assert min(delays) >= ceiling / 2
+        assert len(set(delays)) > 100  # jittered, so tills do not retry in lock-step
+
+
+async def test_one_card_keeps_its_order_and_others_run_in_parallel(
+    counter: Any, sandbox_server: tuple[str, Sandbox]
+) -> None:
+    url, till, actions = counter
+    _, sandbox = sandbox_server
+    cards = await leal_cards(till, sandbox, 6)
+    for match in cards:
+        for stamps in (1, 2, 3):
+            assert (await actions.add_stamps(match, stamps)).state == "pending"
+    faults(url, "leal", latency_ms=150)
+    flying: set[str] = set()
+    most = 0
+
+    def watch(entry: Entry) -> None:
+        nonlocal most
+        if entry.state is EntryState.IN_FLIGHT:
+            flying.add(entry.key)
+        else:
+            flying.discard(entry.key)
+        most = max(most, len(flying))
+
+    till.engine.listeners.append(watch)
+    till.engine.concurrency = 3
+    report = await till.engine.drain()
+    assert report.done == 18
+    assert 2 <= most <= 3
+    by_card: dict[str, list[int]] = {}
+    for line in ledger(url):
+        by_card.setdefault(line["card"], []).append(line["stamps"])
+    assert sorted(by_card.values()) == [[1, 2, 3]] * 6
+
+
+async def test_an_unreachable_back_end_does_not_hold_up_the_others(counter: Any) -> None:
+    url, till, actions = counter
+    ana = await find(till, ANA_CODE, Provider.LEAL)
+    gift = await find(till, MAIN_CARD, Provider.LOYALTYDOG)
+    faults(url, "leal", outage=True)
+    stamped = await actions.add_stamps(ana, 1)
+    redeemed = await actions.redeem(gift, usd("5.00"))
+    assert redeemed.ok, redeemed.message
+    await till.engine.drain()
+    waiting = till.operations.get(ref(stamped))
+    assert waiting.state is EntryState.PENDING
+    assert waiting.reason
+    assert "Leal" in waiting.reason
+    faults(url, "leal")
+    till.engine.retry_now()
+    await till.engine.drain()
+    assert till.operations.get(ref(stamped)).state is EntryState.DONE
+
+
+async def test_leal_lost_answer_is_reconciled_by_rereading_the_card(counter: Any) -> None:
+    url, till, actions = counter
+    ana = await find(till, ANA_CODE, Provider.LEAL)
+    faults(url, "leal", apply_then_drop_rate=1.0, writes_only=True)
+    result = await actions.add_stamps(ana, 2)
+    await till.engine.drain()
+    entry = till.operations.get(ref(result))
+    assert entry.state is EntryState.UNKNOWN
+    assert entry.before == {"stamps": 7, "stamps_required": 10}
+    faults(url, "leal")
+    till.engine.retry_now()
+    await till.engine.drain()
+    entry = till.operations.get(ref(result))
+    assert entry.state is EntryState.DONE
+    assert entry.result == {"stamps_after": 9, "reconciled": "card re-read"}
+    assert [line["stamps"] for line in ledger(url)] == [2]
+
+
+async def test_leal_card_changed_elsewhere_needs_attention_with_both_states(
+    counter: Any,
+) -> None:
+    url, till, actions = counter
+    ana = await find(till, ANA_CODE, Provider.LEAL)
+    faults(url, "leal", apply_then_drop_rate=1.0, writes_only=True)
+    result = await actions.add_stamps(ana, 2)
+    await till.engine.drain()
+    faults(url, "leal")
+    customer, _, card = till.operations.get(ref(result)).card.partition("/")
+    assert till.backends.stamp_cards is not None
+    await till.backends.stamp_cards.add_stamps(customer, card, 1)  # another till, meanwhile
+    till.engine.retry_now()
+    await till.engine.drain()
+    entry = till.operations.get(ref(result))
+    assert entry.state is EntryState.NEEDS_ATTENTION
+    assert entry.reason
+    assert "had 7 stamps before sending and has 10 now" in entry.reason
+    assert entry.result == {"stamps_before": 7, "stamps_now": 10, "stamps_expected": 9}
+
+
+@pytest.mark.parametrize("fault", ["apply_then_drop_rate", "drop_rate"])
+async def test_clienttoolbox_lost_answer_is_found_by_its_reference(
+    counter: Any, fault: str
+) -> None:
+    url, till, actions = counter
+    match = await find(till, STORED_VALUE, Provider.CLIENTTOOLBOX, kind="stored_value")
+    assert match.balance is not None
+    faults(url, "clienttoolbox", **{fault: 1.0})
+    result = await actions.redeem(match, match.balance.__class__(match.balance.amount / 4, "EUR"))
+    assert result.state == "pending"
+    faults(url, "clienttoolbox")
+    till.engine.retry_now()
+    await till.engine.drain()
+    entry = till.operations.get(ref(result))
+    assert entry.state is EntryState.DONE, entry.reason
+    lines = [line for line in ledger(url) if line["api"] == "clienttoolbox"]
+    assert [line["reference"] for line in lines] == [result.reference]
+
+
+async def test_a_crash_while_sending_is_checked_not_resent_blindly(
+    counter: Any, sandbox_server: tuple[str, Sandbox], tmp_path: Path
+) -> None:
+    url, till, actions = counter
+    _, sandbox = sandbox_server
+    ana = await find(till, ANA_CODE, Provider.LEAL)
+    result = await actions.add_stamps(ana, 3)
+    entry = till.operations.get(ref(result))
+    assert entry.state is EntryState.PENDING
+    # The process "dies" right after the request left: the row says in flight, the card has it.
+    assert till.backends.stamp_cards is not None
+    customer, _, card = entry.card.partition("/")
+    before = await till.backends.stamp_cards.stamp_card(customer, card)
+    assert till.operations.mark_in_flight(entry.key, {"stamps": before[0].stamps_count})
+    await till.backends.stamp_cards.add_stamps(customer, card, 3)
+    till.engine.release()
+    backends = build_backends(till.config, sandbox_credentials(sandbox.seed_summary()))
+    restarted = SyncEngine(
+        till.operations,
+        deliveries_for(backends.gift_cards, backends.stamp_cards, backends.points),
+        lock_path=tmp_path / "sync.lock",
+    )
+    try:
+        await restarted.drain()
+    finally:
+        restarted.release()
+        await backends.aclose()
+    done = till.operations.get(entry.key)
+    assert done.state is EntryState.DONE
+    assert [line["stamps"] for line in ledger(url)] == [3]
+
+
+async def test_only_one_process_sends_a_journal(counter: Any, tmp_path: Path) -> None:
+    _, till, _ = counter
+    assert till.engine.acquire()
+    other = SyncEngine(till.operations, {}, lock_path=tmp_path / "sync.lock")
+    assert not other.acquire()
+    with pytest.raises(RuntimeError, match="another Tillcard process"):
+        await other.drain()
+    till.engine.release()
+    assert other.acquire()
+    other.release()
+
+
+async def test_rate_limit_waits_at_least_retry_after(counter: Any) -> None:
+    url, till, actions = counter
+    ana = await find(till, ANA_CODE, Provider.LEAL)
+    faults(url, "leal", rate_limit_rate=1.0, retry_after=30, writes_only=True)
+    result = await actions.add_stamps(ana, 1)
+    await till.engine.drain()
+    entry = till.operations.get(ref(result))
+    assert entry.state is EntryState.PENDING
+    assert entry.next_attempt_at is not None
+    assert entry.next_attempt_at - utc_now() > timedelta(seconds=25)
+    assert ledger(url) == []
+
+
+async def test_the_cashier_waits_for_the_answer_within_patience(counter: Any) -> None:
+    url, till, actions = counter
+    gift = await find(till, MAIN_CARD, Provider.LOYALTYDOG)
+    faults(url, "loyaltydog", latency_ms=300)
+    started = asyncio.get_running_loop().time()
+    result = await actions.redeem(gift, usd("1.00"))
+    elapsed = asyncio.get_running_loop().time() - started
+    assert result.ok, result.message
+    assert result.balance_after == usd("99.00")
+    assert 0.3 <= elapsed < 5

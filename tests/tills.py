@@ -1,0 +1,69 @@
+"""A real till for service and journal tests: emulators over HTTP, a journal file in tmp_path."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pos_app.config import AppConfig, parse_config
+from pos_app.domain import Money, Provider
+from pos_app.providers.factory import build_backends
+from pos_app.sandbox.state import Sandbox
+from pos_app.services.card_actions import ActionResult, CardActions
+from pos_app.services.lookup import Match, lookup
+from pos_app.services.till import Till
+from pos_app.training import sandbox_config, sandbox_credentials
+
+
+def till_config(url: str, sandbox: Sandbox, **sections: dict[str, Any]) -> AppConfig:
+    """The sandbox configuration with fast retries, plus any section overrides."""
+    data = sandbox_config(sandbox.seed_summary(), url).model_dump(mode="json")
+    data["sync"] = {"first_retry_seconds": 0.05, "max_retry_seconds": 0.5}
+    for name, values in sections.items():
+        data.setdefault(name, {}).update(values)
+    return parse_config(data, source="the test configuration")
+
+
+def open_till(
+    url: str, sandbox: Sandbox, data_dir: Path, *, training: bool = True, **sections: Any
+) -> tuple[Till, CardActions]:
+    config = till_config(url, sandbox, **sections)
+    backends = build_backends(config, sandbox_credentials(sandbox.seed_summary()))
+    till = Till.open(data_dir, config, backends, training=training)
+    return till, CardActions(till)
+
+
+async def find(till: Till, code: str, provider: Provider, **want: Any) -> Match:
+    """Look a card up the way the screen does (remembering it for offline use)."""
+    result = await lookup(code, till.backends, memory=till.cards)
+    for match in result.matches:
+        if match.provider is provider and all(getattr(match, k) == v for k, v in want.items()):
+            return match
+    raise AssertionError(f"no {provider} match in {result.as_json()}")
+
+
+def faults(url: str, api: str, **settings: Any) -> None:
+    httpx.post(f"{url}/_sandbox/faults", json={"api": api, **settings}).raise_for_status()
+
+
+def ledger(url: str) -> list[dict[str, Any]]:
+    return list(httpx.get(f"{url}/_sandbox/ledger").json()["entries"])
+
+
+def usd(text: str) -> Money:
+    return Money(Decimal(text), "USD")
+
+
+MAIN_CARD = "6215943836307608"  # LoyaltyDog seed 0: 100.00 USD
+ANA_CODE = "ZTLKCIUD"  # Leal seed 0: Ana, 7 of 10 stamps
+STORED_VALUE = "12345678"  # ClientToolbox seed 0: Jane Doe's gift card campaign
+POINTS = "3141592653"  # ClientToolbox seed 0: Amy Acker, 1250 points
+
+
+def ref(result: ActionResult) -> str:
+    """The journal reference of an action that reached the journal."""
+    assert result.reference is not None, result.message
+    return result.reference
