@@ -447,15 +447,13 @@ class PendingOperations:
         return [(Provider(p), c) for p, c, at in rows if at is None or at <= stamp]
 
     def next_due(self) -> datetime | None:
-        """When the earliest backed-off head becomes due (None: nothing open)."""
+        """When the earliest backed-off head ends its wait (None: no head is backing off)."""
         row = self.db.execute(
-            f"SELECT MIN(COALESCE(o.next_attempt_at, '')) FROM operations o"
+            f"SELECT MIN(o.next_attempt_at) FROM operations o"
             f" JOIN (SELECT provider, card, MIN(seq) AS seq FROM operations"
             f" WHERE state IN {_OPEN_SQL} GROUP BY provider, card) h ON o.seq = h.seq"
         ).fetchone()
-        if row is None or row[0] is None:
-            return None
-        return utc_now() if row[0] == "" else datetime.fromisoformat(row[0])
+        return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
 
     def listing(
         self, states: frozenset[EntryState] | None = None, limit: int = 1000

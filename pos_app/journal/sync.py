@@ -246,8 +246,7 @@ class SyncEngine:
                 if not self.acquire():
                     await self._sleep(POLL_SECONDS)
                     continue
-                self._start_due()
-                await self._sleep(self._pause_length())
+                await self._sleep(self._start_due())
         finally:
             await self._stop_workers()
             self.release()
@@ -281,21 +280,28 @@ class SyncEngine:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), max(0.01, seconds))
 
-    def _pause_length(self) -> float:
-        due = self.operations.next_due()
-        if due is None:
-            return POLL_SECONDS
-        return min(POLL_SECONDS, max(0.0, (due - utc_now()).total_seconds()))
+    def _start_due(self) -> float:
+        """Start a worker for every due card; return how long nothing new can become due.
 
-    def _start_due(self) -> None:
+        A paused back-end's cards are skipped without spinning: the wait is until its pause
+        ends (or the next poll, which also picks up entries other processes added).
+        """
         now = utc_now()
+        wait = POLL_SECONDS
         for card in self.operations.due_cards(now):
+            if card in self._busy:
+                continue
             if len(self._busy) >= self.concurrency:
-                return
+                break  # a finishing worker wakes the loop
             paused = self._paused.get(card[0])
             if paused is not None and paused > now:
+                wait = min(wait, (paused - now).total_seconds())
                 continue
             self._start_card(card)
+        due = self.operations.next_due()
+        if due is not None and due > now:
+            wait = min(wait, (due - now).total_seconds())
+        return max(wait, 0.01)
 
     def _start_card(self, card: tuple[Provider, str], *, force: bool = False) -> None:
         if card in self._busy or (not force and len(self._busy) >= self.concurrency):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -229,3 +230,34 @@ async def test_the_cashier_waits_for_the_answer_within_patience(counter: Any) ->
     assert result.ok, result.message
     assert result.balance_after == usd("99.00")
     assert 0.3 <= elapsed < 5
+
+
+async def test_background_sync_idles_while_a_back_end_is_down(
+    counter: Any, sandbox_server: tuple[str, Sandbox]
+) -> None:
+    url, till, actions = counter
+    _, sandbox = sandbox_server
+    for match in await leal_cards(till, sandbox, 3):
+        assert (await actions.add_stamps(match, 1)).state == "pending"
+    faults(url, "leal", outage=True)
+    statements: list[str] = []
+    till.db.set_trace_callback(statements.append)  # real SQLite tracing, not a stand-in
+    task = asyncio.create_task(till.engine.run())
+    await asyncio.sleep(1.5)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    till.db.set_trace_callback(None)
+    assert till.operations.counts()[EntryState.PENDING] == 3
+    assert len(statements) < 100, f"{len(statements)} statements in 1.5 s: the loop spins"
+    faults(url, "leal")
+    task = asyncio.create_task(till.engine.run())
+    till.engine.retry_now()
+    for _ in range(100):
+        if till.operations.counts().get(EntryState.DONE) == 3:
+            break
+        await asyncio.sleep(0.05)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert till.operations.counts().get(EntryState.DONE) == 3
