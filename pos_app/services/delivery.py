@@ -10,6 +10,7 @@ with the reading taken just before sending, and ClientToolbox's history carries 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +26,7 @@ from pos_app.domain import (
     StampCard,
     new_idempotency_key,
 )
-from pos_app.journal.pending_operations import Entry, NewEntry
+from pos_app.journal.pending_operations import Entry, NewEntry, utc_now
 from pos_app.journal.sync import Ambiguous, Applied, Delivery, NotApplied, Reconciled
 from pos_app.providers.errors import InvalidRequest, NotFound
 from pos_app.providers.protocols import GiftCardProvider, PointsProvider, StampCardProvider
@@ -42,8 +43,10 @@ __all__ = [
     "refund_entry",
 ]
 
-#: How far back ClientToolbox's history is searched for our reference.
+#: How far back a card's history is searched for our reference.
 HISTORY_WINDOW = 100
+#: LoyaltyDog stores an Idempotency-Key for 24 h; an hour's margin for clocks and queues.
+IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=23)
 
 
 def card_key(match: Match) -> str:
@@ -76,7 +79,7 @@ def new_entry(
     if isinstance(operation, Redeem):
         amount = operation.amount
         payload |= {"amount": amount.to_api(), "currency": amount.currency}
-        payload["reference"] = operation.short_reference
+        payload["reference"] = operation.reference  # LoyaltyDog keeps it as posTransactionId
     elif isinstance(operation, AddStamps):
         units = operation.stamps
         payload["stamps"] = operation.stamps
@@ -143,7 +146,9 @@ class LoyaltyDogDelivery(Delivery):
     client: GiftCardProvider
 
     def idempotent(self, entry: Entry) -> bool:
-        return True
+        """LoyaltyDog keeps a key 24 h; after that a resend could debit twice, so look first."""
+        sent = entry.first_sent_at
+        return sent is None or utc_now() - sent < IDEMPOTENCY_KEY_LIFETIME
 
     async def before_send(self, entry: Entry) -> dict[str, Any] | None:
         return None
@@ -174,7 +179,29 @@ class LoyaltyDogDelivery(Delivery):
         }
 
     async def reconcile(self, entry: Entry) -> Reconciled:
-        return NotApplied("resent with the same Idempotency-Key")
+        """Only for a key too old to be deduplicated: find our reference in the card's history."""
+        if entry.kind is not OperationKind.REDEEM:
+            return Ambiguous(
+                "The refund's answer was lost more than a day ago; check the card's history "
+                "in LoyaltyDog before refunding again"
+            )
+        reference = str(entry.payload.get("reference", ""))
+        sent = entry.first_sent_at
+        offset = 0
+        while offset < HISTORY_WINDOW:
+            page = await self.client.history(entry.card, offset=offset, limit=50)
+            for line in page.transactions:
+                if line.pos_transaction_id == reference:
+                    return Applied({"transaction_id": line.id, "reconciled": "found in history"})
+                if sent is not None and line.created_at < sent:
+                    return NotApplied("not in the card's history since it was first sent")
+            if not page.has_more:
+                return NotApplied("not in the card's history")
+            offset += len(page.transactions) or 50
+        return Ambiguous(
+            "LoyaltyDog's recent history does not reach back to this redemption; check the "
+            "card's transactions by hand"
+        )
 
 
 @dataclass

@@ -261,3 +261,28 @@ async def test_background_sync_idles_while_a_back_end_is_down(
     with contextlib.suppress(asyncio.CancelledError):
         await task
     assert till.operations.counts().get(EntryState.DONE) == 3
+
+
+@pytest.mark.parametrize(("fault", "applied"), [("apply_then_drop_rate", 1), ("drop_rate", 0)])
+async def test_an_expired_loyaltydog_key_is_checked_in_the_history_first(
+    counter: Any, fault: str, applied: int
+) -> None:
+    url, till, actions = counter
+    gift = await find(till, MAIN_CARD, Provider.LOYALTYDOG)
+    faults(url, "loyaltydog", **{fault: 1.0})
+    result = await actions.redeem(gift, usd("7.00"))
+    assert result.state == "pending"
+    assert len(ledger(url)) == applied
+    # Two days later the server has forgotten the key: a blind resend could debit twice.
+    with till.db:
+        till.db.execute(
+            "UPDATE operations SET first_sent_at = ?, state = 'unknown' WHERE key = ?",
+            ((utc_now() - timedelta(days=2)).isoformat(), ref(result)),
+        )
+    faults(url, "loyaltydog")
+    till.engine.retry_now()
+    await till.engine.drain()
+    entry = till.operations.get(ref(result))
+    assert entry.state is EntryState.DONE
+    assert len(ledger(url)) == 1
+    assert (entry.result or {}).get("reconciled") == ("found in history" if applied else None)
