@@ -335,14 +335,19 @@ class PendingOperations:
     def outcome_unknown(self, key: str, reason: str, at: datetime) -> None:
         self._move(key, EntryState.UNKNOWN, reason=reason, next_attempt_at=at)
 
-    def refuse(self, key: str, reason: str) -> EntryState:
-        """A back-end said no: the cashier sees it now, or the manager sees it later."""
+    def refuse(self, key: str, reason: str, advice: str = "") -> EntryState:
+        """A back-end said no: the cashier sees it now, or the manager sees it later.
+
+        ``advice`` (what to do about it) is added only for the manager's needs-attention list;
+        a cashier who is still watching already knows nothing happened.
+        """
+        later = f"{reason}. {advice}" if advice else reason
         with self._write() as db:
             db.execute(
                 "UPDATE operations SET state = CASE WHEN promised = 1 THEN 'needs_attention'"
-                " ELSE 'rejected' END, reason = ?, next_attempt_at = NULL, updated_at = ?"
-                " WHERE key = ?",
-                (reason, _iso(utc_now()), key),
+                " ELSE 'rejected' END, reason = CASE WHEN promised = 1 THEN ? ELSE ? END,"
+                " next_attempt_at = NULL, updated_at = ? WHERE key = ?",
+                (later, reason, _iso(utc_now()), key),
             )
         return self.get(key).state
 

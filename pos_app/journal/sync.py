@@ -87,6 +87,9 @@ class Delivery(Protocol):
 
     async def reconcile(self, entry: Entry) -> Reconciled: ...
 
+    def advice(self, entry: Entry) -> str:
+        """What a manager must do when a promised entry is refused at sync."""
+
 
 @dataclass(frozen=True)
 class Backoff:
@@ -397,7 +400,7 @@ class SyncEngine:
             if exc.retry_safe:  # a garbled answer to a read: nothing applied
                 self._failed_to_reach(entry, exc, keep=EntryState.PENDING)
                 return
-            state = self.operations.refuse(entry.key, exc.message)
+            state = self.operations.refuse(entry.key, exc.message, delivery.advice(entry))
             self._reachable(entry.provider, True, None)
             log.info("%s refused by %s: %s (%s)", entry.key[:8], exc.backend, exc, state)
             return

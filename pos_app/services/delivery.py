@@ -135,6 +135,24 @@ def refund_entry(
     )
 
 
+def refusal_advice(entry: Entry) -> str:
+    """The next step for a manager when an operation promised at the till is refused later."""
+    amount = entry.amount.format() if entry.amount is not None else ""
+    if entry.kind is OperationKind.REDEEM:
+        return (
+            f"The card did not pay {amount}: collect it from the customer another way "
+            "(or note why not), then resolve this"
+        )
+    if entry.kind is OperationKind.ADD_STAMPS:
+        return "The stamps were not added: add them in the back-end's dashboard if still due"
+    if entry.kind is OperationKind.REDEEM_REWARD:
+        return (
+            "The reward was handed over but not recorded: note it, or charge for it, "
+            "then resolve this"
+        )
+    return f"The customer did not get {amount} back: refund them another way, then resolve this"
+
+
 def _snapshot(entry: Entry) -> Match:
     return match_from_json(entry.payload["snapshot"])
 
@@ -144,6 +162,9 @@ class LoyaltyDogDelivery(Delivery):
     """Every LoyaltyDog move carries the entry key as ``Idempotency-Key``: resends are replays."""
 
     client: GiftCardProvider
+
+    def advice(self, entry: Entry) -> str:
+        return refusal_advice(entry)
 
     def idempotent(self, entry: Entry) -> bool:
         """LoyaltyDog keeps a key 24 h; after that a resend could debit twice, so look first."""
@@ -210,6 +231,9 @@ class LealDelivery(Delivery):
 
     client: StampCardProvider
 
+    def advice(self, entry: Entry) -> str:
+        return refusal_advice(entry)
+
     def idempotent(self, entry: Entry) -> bool:
         return False
 
@@ -263,6 +287,9 @@ class ClientToolboxDelivery(Delivery):
     """ClientToolbox writes our reference into ``authorization``; its history is the evidence."""
 
     client: PointsProvider
+
+    def advice(self, entry: Entry) -> str:
+        return refusal_advice(entry)
 
     def idempotent(self, entry: Entry) -> bool:
         return False

@@ -223,6 +223,7 @@ async def test_rejected_at_sync_goes_to_needs_attention_with_the_reason(
         assert entry.state is EntryState.NEEDS_ATTENTION
         assert entry.reason
         assert "balance" in entry.reason.lower()
+        assert "did not pay $ 45.00: collect it from the customer another way" in entry.reason
         assert [e["amount"] for e in ledger(url)] == ["90.00"]
     finally:
         await here.close()
