@@ -130,7 +130,7 @@ class PinCheck:
     matched_index: int | None = None
 
 
-def _wait_text(seconds: float) -> str:
+def wait_text(seconds: float) -> str:
     """Rounded up, so the till never says "0 s" while still locked."""
     total = max(1, math.ceil(seconds))
     minutes, rest = divmod(total, 60)
@@ -180,7 +180,7 @@ class PinLockout:
         """Check ``pin`` against every manager's hash; while locked, nothing is even hashed."""
         left = self.locked_for()
         if left > 0:
-            return PinCheck(False, f"Too many wrong PINs; try again in {_wait_text(left)}")
+            return PinCheck(False, f"Too many wrong PINs; try again in {wait_text(left)}")
         problem = check_pin_format(pin)
         if problem is not None:
             return PinCheck(False, problem)
@@ -197,7 +197,7 @@ class PinLockout:
             self._failures = 0
             self._locked_until = self._clock() + self._lock_seconds
             return PinCheck(
-                False, f"Too many wrong PINs; try again in {_wait_text(self._lock_seconds)}"
+                False, f"Too many wrong PINs; try again in {wait_text(self._lock_seconds)}"
             )
         tries = "1 try" if remaining == 1 else f"{remaining} tries"
         return PinCheck(False, f"Wrong PIN, {tries} left")

@@ -53,12 +53,15 @@ class AuditTrail:
                 ),
             )
 
-    def recent(self, limit: int = 200, action: str | None = None) -> list[AuditLine]:
+    def recent(
+        self, limit: int = 200, action: str | None = None, *, actions: tuple[str, ...] = ()
+    ) -> list[AuditLine]:
+        """Newest first; ``action`` or ``actions`` narrow it to those kinds of line."""
         sql = "SELECT id, at, terminal, cashier, action, detail, result FROM audit"
-        args: list[Any] = []
-        if action is not None:
-            sql += " WHERE action = ?"
-            args.append(action)
+        wanted = (action, *actions) if action is not None else actions
+        args: list[Any] = list(wanted)
+        if wanted:
+            sql += f" WHERE action IN ({', '.join('?' for _ in wanted)})"
         rows = self.db.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
         return [
             AuditLine(i, datetime.fromisoformat(at), t, c, a, json.loads(d), r)

@@ -13,12 +13,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from filelock import FileLock
+
 from pos_app.problems import JournalUnavailable
 
 log = logging.getLogger(__name__)
 __all__ = ["JOURNAL_FILE", "MIGRATIONS", "JournalUnavailable", "migrate", "open_journal"]
 
 JOURNAL_FILE = "journal.sqlite3"
+OPEN_LOCK_FILE = "journal.open.lock"
 BUSY_TIMEOUT_MS = 5000
 
 _V1 = """
@@ -161,8 +164,18 @@ def open_journal(data_dir: Path, migrations: Sequence[str] = MIGRATIONS) -> sqli
     except sqlite3.Error as exc:
         raise JournalUnavailable(f"Tillcard cannot open its journal {path}: {exc}") from None
     try:
-        _configure(db)
-        migrate(db, migrations)
+        # Processes opening a new or older journal at once (the window and `pos-app sync` started
+        # together) take turns; otherwise both migrate, and the loser would take "table already
+        # exists" or "database is locked" for damage and set a good journal aside.
+        with FileLock(data_dir / OPEN_LOCK_FILE, timeout=BUSY_TIMEOUT_MS / 1000):
+            _configure(db)
+            migrate(db, migrations)
+    except OSError as exc:  # the lock file: permissions, or another process stuck opening it
+        db.close()
+        raise JournalUnavailable(
+            f"Tillcard cannot open its journal {path} ({exc}). Check the folder's permissions, "
+            "or close the other Tillcard program opening it; nothing has been lost."
+        ) from None
     except sqlite3.DatabaseError as exc:
         db.close()
         if isinstance(exc, sqlite3.OperationalError) and _is_environmental(exc):
@@ -184,5 +197,12 @@ def _is_environmental(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return any(
         word in text
-        for word in ("readonly", "read-only", "disk is full", "disk i/o", "unable to open")
+        for word in (
+            "readonly",
+            "read-only",
+            "disk is full",
+            "disk i/o",
+            "unable to open",
+            "locked",
+        )
     )

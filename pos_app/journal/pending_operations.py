@@ -393,6 +393,15 @@ class PendingOperations:
             ).rowcount
         return bool(changed)
 
+    def retry_all_now(self) -> int:
+        """Cut every back-off at once (one statement, one fsync, however long the queue)."""
+        with self._write() as db:
+            return db.execute(
+                f"UPDATE operations SET next_attempt_at = NULL, updated_at = ?"
+                f" WHERE state IN {_OPEN_SQL} AND next_attempt_at IS NOT NULL",
+                (_iso(utc_now()),),
+            ).rowcount
+
     def retry_card_now(self, provider: Provider, card: str) -> int:
         """Cut the back-off of a whole card's queue: its head must go first (FIFO)."""
         with self._write() as db:

@@ -13,6 +13,7 @@ import contextlib
 import functools
 import logging
 import random
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,7 +23,13 @@ from typing import Any, Final, Protocol
 from filelock import FileLock, Timeout
 
 from pos_app.domain import Provider
-from pos_app.journal.pending_operations import Entry, EntryState, PendingOperations, utc_now
+from pos_app.journal.pending_operations import (
+    OPEN_STATES,
+    Entry,
+    EntryState,
+    PendingOperations,
+    utc_now,
+)
 from pos_app.providers.errors import (
     BackendError,
     BackendUnavailable,
@@ -46,6 +53,8 @@ __all__ = [
 SYNC_LOCK_FILE: Final = "sync.lock"
 #: How often a till re-reads the journal for entries another process (the CLI) added.
 POLL_SECONDS: Final = 2.0
+#: How long sending pauses after the journal could not be written.
+STALL_SECONDS: Final = 30
 
 
 @dataclass(frozen=True)
@@ -157,6 +166,9 @@ class SyncEngine:
         self._provider_failures: dict[Provider, int] = {}
         self._watchers: dict[str, list[asyncio.Future[Entry]]] = {}
         self.last_success: datetime | None = operations.last_done_at()
+        self._stalled_until: datetime | None = None
+        #: Why the journal could not be written, for the status bar (None: all well).
+        self.journal_problem: str | None = None
 
     # ------------------------------------------------------------------ control
 
@@ -173,10 +185,7 @@ class SyncEngine:
     def retry_now(self, key: str | None = None) -> None:
         """ "Retry now": forget the back-off of one entry's card (or of everything) and go."""
         if key is None:
-            for entry in self.operations.listing(
-                frozenset({EntryState.PENDING, EntryState.UNKNOWN})
-            ):
-                self.operations.retry_now(entry.key)
+            self.operations.retry_all_now()
             self._paused.clear()
             self._provider_failures.clear()
         else:
@@ -264,9 +273,8 @@ class SyncEngine:
             if not self._busy:
                 break
             await asyncio.wait(list(self._busy.values()), return_when=asyncio.FIRST_COMPLETED)
-        self.report.waiting = sum(
-            1 for e in self.operations.listing(frozenset({EntryState.PENDING, EntryState.UNKNOWN}))
-        )
+        counts = self.operations.counts()
+        self.report.waiting = sum(counts.get(state, 0) for state in OPEN_STATES)
         return self.report
 
     async def send_now(self, key: str) -> None:
@@ -291,6 +299,8 @@ class SyncEngine:
         """
         now = utc_now()
         wait = POLL_SECONDS
+        if self._stalled_until is not None and self._stalled_until > now:
+            return min(wait, (self._stalled_until - now).total_seconds())
         for card in self.operations.due_cards(now):
             if card in self._busy:
                 continue
@@ -339,15 +349,33 @@ class SyncEngine:
                 await self._process(entry)
             except asyncio.CancelledError:
                 raise
+            except sqlite3.Error as exc:
+                self._journal_failed(exc)
+                return
             except Exception:
                 # A bug must not lose the entry or stop the other cards: keep it for a retry.
                 log.exception("sync of %s failed unexpectedly", entry.key[:8])
-                self._set_unknown(entry, "Tillcard hit an internal error while sending")
+                try:
+                    self._set_unknown(entry, "Tillcard hit an internal error while sending")
+                except sqlite3.Error as exc:
+                    self._journal_failed(exc)
+                    return
             after = self.operations.get(entry.key)
             self._announce(after)
             if after.state.is_open:
                 self._release_waiters(card)
                 return
+
+    def _journal_failed(self, exc: sqlite3.Error) -> None:
+        """The journal cannot be written (disk full, read-only): stop sending for a while.
+
+        Whatever was in flight stays recorded as in flight, which the next start reads as an
+        unknown outcome and reconciles; sending more now would leave no record of it.
+        """
+        if self._stalled_until is None or self._stalled_until <= utc_now():
+            log.error("journal cannot be written (%s); sending paused for %d s", exc, STALL_SECONDS)
+        self._stalled_until = utc_now() + timedelta(seconds=STALL_SECONDS)
+        self.journal_problem = str(exc)
 
     # ------------------------------------------------------------------ one entry
 
@@ -409,6 +437,7 @@ class SyncEngine:
     def _done(self, entry: Entry, result: dict[str, Any]) -> None:
         self.operations.complete(entry.key, result)
         self.last_success = utc_now()
+        self.journal_problem = None
         self._reachable(entry.provider, True, None)
 
     def _set_unknown(self, entry: Entry, reason: str) -> None:

@@ -10,6 +10,7 @@ the screen: every action answers with an :class:`ActionResult` in cashier langua
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -284,22 +285,44 @@ class CardActions:
         approve: Approve | None,
         match: Match | None,
     ) -> ActionResult:
+        """Commit, send, answer; a failing journal write never leaves the cashier guessing."""
         till = self.till
-        known_offline = till.monitor.is_offline(new.provider) if till.monitor else False
+        known_offline = till.monitor.is_offline(new.provider)
         skip_wait = decision.verdict is not Verdict.DENY and (
             mode is OnlineMode.ALLOW_OFFLINE or known_offline
         )
-        if skip_wait:
-            entry = till.operations.add(new, state=EntryState.HELD)
-            return await self._keep_offline(entry, decision, approve, match)
-        entry = till.operations.add(new)
-        self._audit(entry, "submitted")
-        await till.engine.send_now(entry.key)
-        patience = float(till.config.policy.patience_seconds)
-        entry = await till.engine.settle(entry.key, patience)
-        if entry.state is EntryState.IN_FLIGHT and not decision.allowed:
-            entry = await till.engine.settle(entry.key, HARD_WAIT_SECONDS)
-        return await self._answer(entry, decision, approve, match)
+        try:
+            entry = till.operations.add(
+                new, state=EntryState.HELD if skip_wait else EntryState.PENDING
+            )
+        except (sqlite3.Error, OSError) as exc:
+            log.error("journal write failed before %s was sent: %s", new.key[:8], exc)
+            return ActionResult(
+                "rejected",
+                f"Tillcard could not save this operation in its journal ({exc}); nothing was "
+                "sent or charged. Free some disk space or call support before trying again.",
+                provider=new.provider,
+            )
+        try:
+            if skip_wait:
+                return await self._keep_offline(entry, decision, approve, match)
+            self._audit(entry, "submitted")
+            await till.engine.send_now(entry.key)
+            patience = float(till.config.policy.patience_seconds)
+            entry = await till.engine.settle(entry.key, patience)
+            if entry.state is EntryState.IN_FLIGHT and not decision.allowed:
+                entry = await till.engine.settle(entry.key, HARD_WAIT_SECONDS)
+            return await self._answer(entry, decision, approve, match)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("journal write failed after %s was saved: %s", new.key[:8], exc)
+            return ActionResult(
+                "pending",
+                f"Operation {new.key[:8]} is saved, but Tillcard could not update its journal "
+                f"({exc}). Do NOT repeat it: it may already have gone through. Ask a manager to "
+                "check the pending list (F9).",
+                reference=new.key,
+                provider=new.provider,
+            )
 
     async def _answer(
         self,

@@ -20,16 +20,24 @@ from pos_app.journal.audit_trail import AuditTrail
 from pos_app.journal.card_cache import CardCache
 from pos_app.journal.connectivity import BackendStatus, ConnectivityMonitor, Reachability
 from pos_app.journal.database import open_journal
-from pos_app.journal.pending_operations import PendingOperations
+from pos_app.journal.pending_operations import PendingOperations, utc_now
 from pos_app.journal.staff import Staff
 from pos_app.journal.sync import SYNC_LOCK_FILE, Backoff, SyncEngine
-from pos_app.manager_pin import PinLockout, hash_pin
+from pos_app.manager_pin import PinLockout, hash_pin, wait_text
 from pos_app.providers.factory import Backends
 from pos_app.services.delivery import deliveries_for
 from pos_app.services.offline_cards import OfflineCards
 
 log = logging.getLogger(__name__)
 __all__ = ["TRAINING_MANAGER", "TRAINING_MANAGER_PIN", "Till"]
+
+PIN_MAX_FAILURES = 5
+PIN_LOCK_SECONDS = 300.0
+PIN_REFUSED, PIN_ACCEPTED, PIN_LOCKED = (
+    "manager_pin_refused",
+    "manager_pin_accepted",
+    "manager_pin_locked",
+)
 
 #: Training mode's manager, so a trainee can practise an override (documented, not a secret).
 TRAINING_MANAGER = "Training manager"
@@ -49,7 +57,11 @@ class Till:
     engine: SyncEngine
     monitor: ConnectivityMonitor
     cashier: str | None = None
-    lockout: PinLockout = field(default_factory=PinLockout)
+    lockout: PinLockout = field(
+        default_factory=lambda: PinLockout(
+            max_failures=PIN_MAX_FAILURES, lock_seconds=PIN_LOCK_SECONDS
+        )
+    )
     status_listeners: list[Callable[[BackendStatus], None]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -124,15 +136,33 @@ class Till:
         ]
 
     def verify_manager(self, pin: str) -> tuple[str | None, str]:
-        """The approving manager's name, or None with the reason (wrong PIN, locked out)."""
+        """The approving manager's name, or None with the reason (wrong PIN, locked out).
+
+        Wrong PINs are counted in the audit trail too, so the lock-out holds across every
+        Tillcard process on this till (a script calling ``pos-app`` in a loop gains nothing).
+        """
         managers = self.staff.managers()
         if not managers:
             return None, "No manager PIN is set up on this till (pos-app manager-pin NAME)"
+        left = max(self._locked_by_history(), self.lockout.locked_for())
+        if left > 0:
+            message = f"Too many wrong PINs; try again in {wait_text(left)}"
+            self.audit.record(PIN_LOCKED, {}, message, cashier=self.cashier)
+            return None, message
         check = self.lockout.attempt(pin, [stored for _, stored in managers])
         if not check.ok or check.matched_index is None:
-            self.audit.record("manager_pin_refused", {}, check.message, cashier=self.cashier)
+            self.audit.record(PIN_REFUSED, {}, check.message, cashier=self.cashier)
             return None, check.message
-        return managers[check.matched_index][0], check.message
+        name = managers[check.matched_index][0]
+        self.audit.record(PIN_ACCEPTED, {}, "accepted", cashier=name)
+        return name, check.message
+
+    def _locked_by_history(self) -> float:
+        """Seconds left if the last ``PIN_MAX_FAILURES`` PIN checks on this till all failed."""
+        lines = self.audit.recent(PIN_MAX_FAILURES, actions=(PIN_REFUSED, PIN_ACCEPTED))
+        if len(lines) < PIN_MAX_FAILURES or any(line.action != PIN_REFUSED for line in lines):
+            return 0.0
+        return PIN_LOCK_SECONDS - (utc_now() - lines[0].at).total_seconds()
 
     async def close(self) -> None:
         for task in self._tasks:
