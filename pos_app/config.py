@@ -197,7 +197,7 @@ class PolicyConfig(_Section):
 class SyncConfig(_Section):
     """How the journal is sent: cards in parallel, and how patiently failures are retried."""
 
-    concurrency: int = Field(8, ge=1, le=64)
+    concurrency: int = Field(16, ge=1, le=64)
     first_retry_seconds: float = Field(1.0, ge=0.05, le=60)
     max_retry_seconds: float = Field(300.0, ge=0.1, le=3600)
 

@@ -226,23 +226,23 @@ class PendingOperations:
         if state not in (EntryState.PENDING, EntryState.HELD):
             raise ValueError("a new entry starts pending or held")
         created = new.created_at or utc_now()
-        stamp = _iso(utc_now())
+        now = utc_now()
+        payload = dict(new.payload)
         with self._write() as db:
-            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM operations").fetchone()[0]
-            db.execute(
+            (seq,) = db.execute(
                 "INSERT INTO operations (key, seq, provider, kind, card, payload, state,"
                 " created_at, updated_at, masked, description, terminal, cashier, amount,"
-                " currency, units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " currency, units) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM operations),"
+                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
                 (
                     new.key,
-                    seq,
                     new.provider.value,
                     new.kind.value,
                     new.card,
-                    json.dumps(dict(new.payload), sort_keys=True),
+                    json.dumps(payload, sort_keys=True),
                     state.value,
                     _iso(created),
-                    stamp,
+                    _iso(now),
                     new.masked,
                     new.description,
                     new.terminal,
@@ -251,8 +251,34 @@ class PendingOperations:
                     None if new.amount is None else new.amount.currency,
                     new.units,
                 ),
-            )
-        return self.get(new.key)
+            ).fetchone()
+        # Built from what was written rather than read back: enqueueing stays one round trip.
+        return Entry(
+            key=new.key,
+            seq=seq,
+            provider=new.provider,
+            kind=new.kind,
+            card=new.card,
+            payload=payload,
+            state=state,
+            attempts=0,
+            next_attempt_at=None,
+            reason=None,
+            result=None,
+            before=None,
+            created_at=created.astimezone(UTC),
+            updated_at=now,
+            first_sent_at=None,
+            masked=new.masked,
+            description=new.description,
+            terminal=new.terminal,
+            cashier=new.cashier,
+            amount=new.amount,
+            units=new.units,
+            offline=False,
+            promised=False,
+            note=None,
+        )
 
     def _move(
         self,

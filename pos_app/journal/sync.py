@@ -147,7 +147,7 @@ class SyncEngine:
         operations: PendingOperations,
         deliveries: dict[Provider, Delivery],
         *,
-        concurrency: int = 8,
+        concurrency: int = 16,
         backoff: Backoff | None = None,
         lock_path: Path | None = None,
     ) -> None:
@@ -362,6 +362,8 @@ class SyncEngine:
                     return
             after = self.operations.get(entry.key)
             self._announce(after)
+            # Let the screen paint between one card's commits and the next card's.
+            await asyncio.sleep(0)
             if after.state.is_open:
                 self._release_waiters(card)
                 return
@@ -416,6 +418,7 @@ class SyncEngine:
         if not self.operations.mark_in_flight(entry.key, before):
             return  # cancelled or finished meanwhile
         self._announce(self.operations.get(entry.key))
+        await asyncio.sleep(0)
         try:
             result = await delivery.send(entry)
         except OutcomeUnknown as exc:

@@ -96,6 +96,10 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, min(seconds, MAX_RETRY_AFTER))
 
 
+#: Connections per back-end, all kept alive; see :func:`make_client`.
+POOL_SIZE = 24
+
+
 def make_client(
     base_url: str,
     *,
@@ -103,11 +107,18 @@ def make_client(
     transport: httpx.AsyncBaseTransport | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> httpx.AsyncClient:
-    """Pooled HTTP/1.1 keep-alive client; TLS verification always on."""
+    """Pooled HTTP/1.1 keep-alive client; TLS verification always on.
+
+    The pool fits the sync engine's parallel cards (``[sync] concurrency``, at most 32 are
+    useful): a smaller pool queues them, and dropping idle connections means a new TCP (and
+    TLS) handshake for nearly every operation while a journal drains.
+    """
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=timeouts.for_httpx(),
-        limits=httpx.Limits(max_connections=10, max_keepalive_connections=5, keepalive_expiry=30),
+        limits=httpx.Limits(
+            max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE, keepalive_expiry=30
+        ),
         transport=transport,
         headers=dict(headers or {}),
         verify=True,

@@ -59,6 +59,13 @@ def test_an_added_entry_is_on_disk_before_anything_else_happens(tmp_path: Path) 
     assert other.execute("SELECT key, state FROM operations").fetchall() == [(key(1), "pending")]
 
 
+def test_add_answers_exactly_what_was_written(journal: PendingOperations) -> None:
+    journal.add(new(key(1)))
+    added = journal.add(new(key(2), card="other", units=3))
+    assert added == journal.get(key(2))
+    assert added.seq == 2
+
+
 def test_the_same_key_can_never_be_journaled_twice(journal: PendingOperations) -> None:
     journal.add(new(key(1)))
     with pytest.raises(sqlite3.IntegrityError):
