@@ -15,7 +15,7 @@ test: $(VENV)/.dev-installed         ## the whole test suite (headless)
 check: $(VENV)/.dev-installed        ## ruff + mypy (strict on domain/)
 	$(BIN)/ruff check pos_app tests benchmarks tools
 	$(BIN)/ruff format --check pos_app tests benchmarks tools
-	$(BIN)/mypy pos_app
+	$(BIN)/mypy pos_app tests benchmarks tools
 
 lint: check
 

@@ -14,7 +14,7 @@ class Probe(QObject):
             watched.removeEventFilter(self)
             with open(os.environ["POS_APP_BENCH_READY_FILE"], "w", encoding="utf-8") as out:
                 out.write(repr(time.time()))
-            QTimer.singleShot(0, QApplication.instance().quit)
+            QTimer.singleShot(0, QApplication.quit)
         return False
 
 

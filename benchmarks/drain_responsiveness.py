@@ -10,10 +10,11 @@ longest stall under 50 ms. The ledger is checked afterwards (every operation app
 
 ``--where`` says what the loop was doing during each gap over 30 ms: garbage collections (from
 ``gc.callbacks``) and journal commits (the till's SQLite connection is wrapped to time each
-``commit()``, i.e. each fsync), with the rest as "other". ``--gc-freeze`` runs ``gc.collect();
-gc.freeze()`` before each drain, as the app could once it has started, to show what that does.
+``commit()``, i.e. each fsync), with the rest as "other". Before each drain the benchmark does
+what the app does once wired (``freeze_start_up_objects``: ``gc.collect(); gc.freeze()``);
+``--no-gc-freeze`` skips it, to show what it buys.
 
-    .venv/bin/python -m benchmarks.drain_responsiveness [--where] [--gc-freeze] [--concurrency 8]
+    .venv/bin/python -m benchmarks.drain_responsiveness [--where] [--no-gc-freeze] [--concurrency N]
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from PySide6.QtWidgets import QApplication
 from benchmarks.drain import LATENCY_MS, find_cards, finish, fresh_data_dir, journal, prepared_till
 from benchmarks.figures import percentile
 from benchmarks.served import served_sandbox
+from pos_app.config import SyncConfig
+from pos_app.gui.app import freeze_start_up_objects
 from pos_app.services.lookup import Match
 
 PROBE_MS = 5
@@ -147,8 +150,7 @@ async def drain_with_probe(
         try:
             count = journal(till, matches, 10)
             if freeze:
-                gc.collect()
-                gc.freeze()
+                freeze_start_up_objects()
             if where:
                 till.operations.db = TimedConnection(till.db, blocking)  # type: ignore[assignment]
                 gc.callbacks.append(blocking.on_gc)
@@ -195,7 +197,7 @@ async def main(concurrency: int, where: bool, freeze: bool) -> bool:
             f"1000 operations over {len(matches)} cards drained on the qasync loop "
             f"(Qt platform {QGuiApplication.platformName()}), concurrency {concurrency}, probe "
             f"every {PROBE_MS} ms (PreciseTimer); pos-app sandbox on loopback"
-            + ("; gc.freeze() before each drain" if freeze else "")
+            + ("; start-up objects frozen as in the app" if freeze else "")
         )
         idle = Probe()
         idle.start()
@@ -221,9 +223,14 @@ async def main(concurrency: int, where: bool, freeze: bool) -> bool:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=SyncConfig().concurrency)
     parser.add_argument("--where", action="store_true", help="explain each gap over 30 ms")
-    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() before draining")
+    parser.add_argument(
+        "--no-gc-freeze",
+        dest="gc_freeze",
+        action="store_false",
+        help="skip what the app does once wired (gc.collect(); gc.freeze())",
+    )
     arguments = parser.parse_args()
     QApplication(sys.argv[:1])  # before the loop: qasync drives this application
     with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import tempfile
 import time
+from pathlib import Path
 
 if "DISPLAY" not in os.environ:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -27,8 +29,10 @@ from benchmarks.served import served_sandbox
 from pos_app.domain import Money
 from pos_app.gui.counter_screen import CounterScreen
 from pos_app.gui.main_window import MainWindow
+from pos_app.journal.connectivity import Reachability
 from pos_app.providers.factory import build_backends
 from pos_app.scanner import ScannerInput
+from pos_app.services.till import Till
 from pos_app.training import sandbox_config, sandbox_credentials
 
 
@@ -60,15 +64,19 @@ async def run(scans: int) -> None:
     with served_sandbox(seed=0) as (url, seed):
         config = sandbox_config(seed, url)
         backends = build_backends(config, sandbox_credentials(seed))
+        folder = tempfile.TemporaryDirectory(prefix="tillcard-scan-")
+        till = Till.open(Path(folder.name), config, backends)
+        till.start()
         view = MainWindow("bench", training=False)
         scanner = ScannerInput(app, config.scanner, windows=lambda: [view.window])
         scanner.install()
-        screen = CounterScreen(view, backends, config, scanner=scanner)
+        screen = CounterScreen(view, till, scanner=scanner)
         watch = PaintWatch()
         view.balance_value.installEventFilter(watch)
         view.window.resize(1280, 800)
         view.window.show()
-        await screen.start()
+        while any(s.state is Reachability.UNKNOWN for s in till.monitor.statuses()):
+            await asyncio.sleep(0.05)  # a till that has been on for a moment
         cards = [
             c for c in seed["loyaltydog"]["cards"] if c["status"] == "active" and c["balance"]
         ][:4]
@@ -94,7 +102,8 @@ async def run(scans: int) -> None:
                 samples.append(watch.painted_at - enter)
             await asyncio.sleep(0.05)
         screen.close()
-        await backends.aclose()
+        await till.close()
+        folder.cleanup()
     print(f"scan to balance painted, {scans} scans of 4 gift cards (16 digits + Enter, 5 ms/key)")
     report_ms("Enter -> balance painted", samples)
 

@@ -59,7 +59,7 @@ def test_help_lists_every_contract_command(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["sync", "--once"], ["queue", "--json"], ["receipt", "R-1", "--pdf", "x.pdf"]],
+    [["report", "business"], ["receipt", "R-1", "--pdf", "x.pdf"]],
 )
 def test_later_commands_say_not_yet_available(
     argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]

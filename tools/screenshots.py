@@ -3,7 +3,10 @@
 Usage: python tools/screenshots.py [OUTPUT_DIR]  (needs xvfb, xdotool, imagemagick, libxcb-cursor0)
 
 One training session, one script: scans are typed at scanner speed (5 ms a key), amounts at a
-person's speed, and each shot is taken after the screen has settled.
+person's speed, and each shot is taken after the screen has settled. The offline shots use the
+training switch (Ctrl+Shift+O) that makes the emulated back-ends unreachable; the one
+needs-attention row is written into the training journal by this script (WAL lets it write
+while the app runs), as another till's refusal would leave it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 DISPLAY = ":97"
@@ -22,6 +28,8 @@ GIFT_CARD = "6878977827625429"  # seed 0: the card with 10,000 transactions
 STAMP_CARD = "ZTLKCIUD"  # seed 0: Ana Kowalski, 7 of 10 stamps
 POINTS_CARD = "3141592653"  # seed 0: Amy Acker, 1250 points
 UNKNOWN = "9999888877776666"
+GIFT_100 = "6215943836307608"  # seed 0: Alice Martin, $ 100.00
+STAGE = "stage-needs-attention"  # not an xdotool command: see _stage_needs_attention
 
 # (shot name or None, xdotool commands run before it, seconds to settle)
 SCRIPT: list[tuple[str | None, list[list[str]], float]] = [
@@ -36,6 +44,26 @@ SCRIPT: list[tuple[str | None, list[list[str]], float]] = [
     ("points", [["type", "--delay", "5", POINTS_CARD], ["key", "Return"]], 2.0),
     (None, [["key", "Escape"]], 0.5),
     ("error_state", [["type", "--delay", "5", UNKNOWN], ["key", "Return"]], 2.0),
+    (None, [["key", "Escape"], [STAGE]], 0.5),
+    # Offline: PENDING, the manager PIN over the offline cap, then the pending list (F9).
+    (None, [["type", "--delay", "5", GIFT_100], ["key", "Return"]], 2.0),
+    (None, [["key", "ctrl+shift+o"]], 3.0),
+    ("pending_dialog", [["key", "F2"], ["type", "--delay", "150", "20"], ["key", "Return"]], 2.0),
+    ("pending_state", [["key", "Return"]], 1.0),
+    (
+        "manager_pin",
+        [
+            ["key", "F2"],
+            ["type", "--delay", "150", "60"],
+            ["key", "Return"],
+            ["type", "--delay", "150", "1234"],
+            ["key", "Return"],
+        ],
+        2.0,
+    ),
+    (None, [["type", "--delay", "150", "0000"], ["key", "Return"]], 2.0),
+    (None, [["key", "Return"]], 1.0),
+    ("pending_view", [["key", "F9"], ["key", "Down"], ["key", "Down"]], 1.5),
 ]
 
 
@@ -47,6 +75,38 @@ def _need(tool: str) -> None:
 def _xdo(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=60)
     return done.stdout.strip()
+
+
+def _stage_needs_attention(data_dir: Path) -> None:
+    """One operation another till made impossible: what a manager resolves in the F9 view."""
+    from pos_app.domain import Money, OperationKind, Provider
+    from pos_app.journal.database import open_journal
+    from pos_app.journal.pending_operations import NewEntry, PendingOperations
+
+    db = open_journal(data_dir / "training")
+    try:
+        operations = PendingOperations(db)
+        entry = operations.add(
+            NewEntry(
+                key=str(uuid.uuid4()),
+                provider=Provider.LOYALTYDOG,
+                kind=OperationKind.REDEEM,
+                card="staged-for-screenshots",
+                payload={},
+                masked="•••• 5429",
+                description="Redeem $ 35.00 from gift card •••• 5429",
+                terminal="training-till",
+                amount=Money(Decimal("35.00"), "USD"),
+                created_at=datetime.now(UTC) - timedelta(minutes=47),
+            )
+        )
+        operations.needs_attention(
+            entry.key,
+            "Insufficient balance: the card was spent at another till while this one was "
+            "offline. Collect $ 35.00 another way, then resolve.",
+        )
+    finally:
+        db.close()
 
 
 def main() -> int:
@@ -68,7 +128,10 @@ def main() -> int:
                 _xdo(env, "windowfocus", "--sync", window)
                 for name, commands, settle in SCRIPT:
                     for command in commands:
-                        _xdo(env, *command)
+                        if command == [STAGE]:
+                            _stage_needs_attention(Path(data_dir))
+                        else:
+                            _xdo(env, *command)
                         time.sleep(0.3)
                     time.sleep(settle)
                     if name is not None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -71,10 +73,14 @@ def install_exception_hook() -> None:
 
 @dataclass
 class Setup:
-    """What the screen needs beyond the window; built after the first paint."""
+    """What the screen needs beyond the window; built after the first paint.
+
+    ``data_dir`` holds the journal (already the ``training/`` sub-folder in training mode).
+    """
 
     config: AppConfig
     credentials: Credentials
+    data_dir: Path
     transport: httpx.AsyncBaseTransport | None = None
     world: TrainingWorld | None = None
 
@@ -93,20 +99,39 @@ async def _run(view: MainWindow, prepare: Callable[[], Setup], painted: asyncio.
     view.window.show()
     view.lookup_input.setFocus()
     with contextlib.suppress(TimeoutError):  # a window that never paints must not stall
-        await asyncio.wait_for(painted.wait(), FIRST_PAINT_WAIT)
+        async with asyncio.timeout(FIRST_PAINT_WAIT):
+            await painted.wait()
 
     from pos_app.gui.counter_screen import CounterScreen
+    from pos_app.problems import JournalUnavailable
     from pos_app.providers.factory import build_backends
     from pos_app.scanner import ScannerInput
+    from pos_app.services.till import Till
 
     setup = prepare()
     backends = build_backends(setup.config, setup.credentials, transport=setup.transport)
+    try:
+        till = Till.open(setup.data_dir, setup.config, backends, training=view.training)
+    except JournalUnavailable as exc:
+        # Nothing may be taken without a journal (it is what makes "never lose" true): say
+        # why in the window, and keep it open so the cashier can read it and call someone.
+        log.error("journal unavailable: %s", exc)
+        view.show_unavailable(f"Tillcard cannot take operations: {exc}")
+        try:
+            await closed.wait()
+        finally:
+            await backends.aclose()
+        return 1
     scanner = ScannerInput(app, setup.config.scanner, windows=lambda: [view.window])
     scanner.install()
-    screen = CounterScreen(view, backends, setup.config, scanner=scanner)
+    screen = CounterScreen(view, till, scanner=scanner)
+    till.start()
     if scanner.serial_problem:
         view.show_message(scanner.serial_problem, "warn")
     if setup.world is not None:
+        from pos_app.gui.training_tools import PractiseOffline
+
+        PractiseOffline(view, setup.world, till.monitor)  # lives as long as the window
         view.show_training_cards(setup.world.seed)
         view.show_message(
             "Training mode: LoyaltyDog, Leal and ClientToolbox are emulated on this computer. "
@@ -116,13 +141,23 @@ async def _run(view: MainWindow, prepare: Callable[[], Setup], painted: asyncio.
     if entered:  # Enter pressed while the back-ends were loading: honour it now
         screen.start_lookup(view.lookup_input.text())
     _note_ready(READY_WIRED_SUFFIX)
-    screen.spawn(screen.start())
+    freeze_start_up_objects()
     try:
         await closed.wait()
     finally:
         screen.close()
-        await backends.aclose()
+        await till.close()  # stops sync and probes, releases the sync lock, closes the journal
     return 0
+
+
+def freeze_start_up_objects() -> None:
+    """Keep what start-up built out of the garbage collector's sight for the app's life.
+
+    Full collections walking those objects were the longest pauses of the event loop while a
+    journal drained (45–136 ms, docs/performance.md); frozen, a till never pays for them again.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class _CloseWatcher(QObject):

@@ -3,6 +3,12 @@
 Anki's operations pattern, small: each action runs as an asyncio task on the qasync loop, shows
 progress while in flight, refuses to start twice, and ends in one cashier sentence. No business
 rule lives here; the services and the domain decide, this module only sequences the screen.
+
+Every change of value goes through the till's journal (``CardActions(till)``). An operation the
+back-end has not confirmed yet ends PENDING: amber, in words, with its short reference, and the
+card shows the figure it will have once synced. When the offline policy needs a manager, the
+PIN dialog opens on top of the operation's dialog. The header follows the sync engine and the
+connectivity monitor through :class:`~pos_app.gui.till_status.TillStatus`.
 """
 
 from __future__ import annotations
@@ -12,24 +18,39 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QTreeWidgetItem
 
-from pos_app.config import AppConfig
 from pos_app.domain import CampaignBalance, GiftCard, Money, Provider
-from pos_app.gui.dialogs import ConfirmDialog, RedeemDialog, RewardDialog, StampsDialog
+from pos_app.domain.policy import OfflineDecision
+from pos_app.gui.dialogs import (
+    ConfirmDialog,
+    ManagerPinDialog,
+    RedeemDialog,
+    RewardDialog,
+    StampsDialog,
+)
 from pos_app.gui.history_model import HistoryModel, prepare_history_view
 from pos_app.gui.main_window import MainWindow
+from pos_app.gui.manager_approval import ask_manager
+from pos_app.gui.pending_view import PendingView
+from pos_app.gui.queue_text import pending_preview, short_ref
+from pos_app.gui.till_status import TillStatus
+from pos_app.journal.pending_operations import Entry, EntryState
 from pos_app.providers.errors import BackendError
-from pos_app.providers.factory import Backends
 from pos_app.scanner import ScannerInput
 from pos_app.services.card_actions import ActionResult, CardActions, UndoTicket
+from pos_app.services.delivery import card_key
 from pos_app.services.lookup import LookupInputError, LookupResult, Match, lookup
+from pos_app.services.till import Till
 
 log = logging.getLogger(__name__)
 
-RESULT_TONE = {"done": "ok", "rejected": "bad", "unknown": "warn", "unavailable": "bad"}
+RESULT_TONE = {"done": "ok", "pending": "pending", "rejected": "bad", "needs_attention": "bad"}
+PENDING_BANNER = "PENDING — will sync"
+#: After the sync engine finishes an operation on the shown card, wait this long for more.
+REREAD_DELAY_MS = 300
 
 
 class CounterScreen(QObject):
@@ -39,18 +60,14 @@ class CounterScreen(QObject):
     actionFinished = Signal(object)  # ActionResult
 
     def __init__(
-        self,
-        view: MainWindow,
-        backends: Backends,
-        config: AppConfig,
-        *,
-        scanner: ScannerInput | None = None,
+        self, view: MainWindow, till: Till, *, scanner: ScannerInput | None = None
     ) -> None:
         super().__init__(view.window)
         self.view = view
-        self.backends = backends
-        self.actions = CardActions(backends)
-        self.config = config
+        self.till = till
+        self.backends = till.backends
+        self.actions = CardActions(till)
+        self.config = config = till.config
         self.separator = config.terminal.decimal_separator
         self.scanner = scanner
         self.history = HistoryModel(None, parent=view.window, decimal_separator=self.separator)
@@ -67,10 +84,20 @@ class CounterScreen(QObject):
         self._acting = False
         self._undo: UndoTicket | None = None
         self._dialog: Any = None
-        self._backend_state: dict[Provider, bool | None] = {
-            Provider(b.provider): None for b in backends.enabled()
-        }
-        view.set_backend_status(self._backend_state)
+        self.pending_view: PendingView | None = None
+        self.pin_dialog: ManagerPinDialog | None = None
+        self._promised: set[str] = set()  # references this screen told the cashier were PENDING
+        # A reconnect finishes a card's pending operations in a burst: re-read it once after.
+        self._reread_timer = QTimer(self)
+        self._reread_timer.setSingleShot(True)
+        self._reread_timer.setInterval(REREAD_DELAY_MS)
+        self._reread_timer.timeout.connect(self._reread_shown)
+        self.status = TillStatus(till, view.window)
+        self.status.backendChanged.connect(lambda _status: self._show_backends())
+        self.status.countsChanged.connect(view.show_counts)
+        self.status.entryChanged.connect(self._on_entry)
+        self._show_backends()
+        view.show_counts(self.status.refresh())
         self._wire()
 
     # -- wiring -------------------------------------------------------------------------------
@@ -83,6 +110,7 @@ class CounterScreen(QObject):
         view.result_list.itemActivated.connect(lambda *_: self._show_selected())
         view.training_cards.itemActivated.connect(self._on_training_card)
         view.training_cards.itemDoubleClicked.connect(self._on_training_card)
+        view.pending_indicator.clicked.connect(self.open_pending)
         handlers = {
             "redeem": self.open_redeem,
             "stamp": self.open_stamps,
@@ -98,6 +126,7 @@ class CounterScreen(QObject):
             "F4": self.open_reward,
             "F5": self.refresh,
             "F8": self.open_undo,
+            "F9": self.open_pending,
             "Escape": self.clear_for_next_customer,
             "Ctrl+L": self.focus_lookup,
         }
@@ -124,22 +153,19 @@ class CounterScreen(QObject):
         task.add_done_callback(done)
         return task
 
-    async def start(self) -> None:
-        """Check each back-end once at start: warms logins and caches, fills the status dots."""
+    def _show_backends(self) -> None:
+        self.view.show_backends(self.till.monitor.statuses())
 
-        async def check(backend: Any) -> None:
-            try:
-                await backend.check()
-                self._mark(Provider(backend.provider), ok=True)
-            except BackendError as exc:
-                log.warning("%s check failed: %s", backend.provider, exc)
-                self._mark(Provider(backend.provider), ok=False)
-
-        await asyncio.gather(*(check(b) for b in self.backends.enabled()))
-
-    def _mark(self, provider: Provider, *, ok: bool) -> None:
-        self._backend_state[provider] = ok
-        self.view.set_backend_status(self._backend_state)
+    def _report(self, provider: Provider, ok: bool, reason: str | None = None) -> None:
+        """A lookup is real traffic: tell the connectivity monitor what it saw."""
+        try:
+            if ok:
+                self.till.monitor.report_ok(provider)
+            else:
+                self.till.monitor.report_failure(provider, reason or "not reachable")
+        except KeyError:  # a back-end the monitor does not watch (not enabled)
+            return
+        self._show_backends()
 
     # -- finding a card -----------------------------------------------------------------------
 
@@ -179,10 +205,12 @@ class CounterScreen(QObject):
         view.result_list.clear()
         view.card_stack.setCurrentWidget(view.ready_page)
         view.set_actions(set())
-        names = ", ".join(p.label for p in self._backend_state)
+        names = ", ".join(Provider(b.provider).label for b in self.backends.enabled())
         view.show_message(f"Searching {names} …", "busy")
         try:
-            result = await lookup(code, self.backends, on_result=self._on_partial)
+            result = await lookup(
+                code, self.backends, on_result=self._on_partial, memory=self.till.cards
+            )
         except LookupInputError as exc:
             view.show_message(str(exc), "bad")
             return
@@ -193,9 +221,13 @@ class CounterScreen(QObject):
 
     def _on_partial(self, provider: Provider, outcome: list[Match] | BackendError) -> None:
         if isinstance(outcome, BackendError):
-            self._mark(provider, ok=not outcome.retry_safe)
+            self._report(provider, not outcome.retry_safe, outcome.message)
             return
-        self._mark(provider, ok=True)
+        if any(m.stale_seconds is not None for m in outcome):
+            # The lookup service answered from the card cache: the back-end was not reachable.
+            self._report(provider, False, f"{provider.label} cannot be reached")
+        else:
+            self._report(provider, True)
         first = self.view.result_list.count() == 0
         self.view.add_results(outcome)
         if first and outcome:
@@ -221,8 +253,27 @@ class CounterScreen(QObject):
         if match is None:
             return
         self.view.show_match(match)
+        self._show_pending(match)
         self.view.set_actions(self._possible_actions(match))
         self._load_history(match)
+
+    def _show_pending(self, match: Match) -> None:
+        """Mark the card PENDING, with its expected figure, while the journal owes it changes."""
+        try:
+            entries = self.till.operations.pending_for(match.provider, card_key(match))
+        except ValueError:  # not a card Tillcard changes
+            entries = []
+        self.view.show_pending(match, pending_preview(match, entries, self.separator))
+
+    def _shows_card_of(self, entry: Entry) -> Match | None:
+        match = self.view.selected_match()
+        if match is None or self.view.card_stack.currentWidget() is not self.view.card_panel:
+            return None
+        try:
+            same = match.provider is entry.provider and card_key(match) == entry.card
+        except ValueError:
+            return None
+        return match if same else None
 
     def _possible_actions(self, match: Match) -> set[str]:
         actions = {"refresh"}
@@ -335,7 +386,9 @@ class CounterScreen(QObject):
         )
         dialog.amountChosen.connect(
             lambda amount, remainder: self._act(
-                dialog, self.actions.redeem(match, amount), remainder=remainder
+                dialog,
+                self.actions.redeem(match, amount, approve=self._approve),
+                remainder=remainder,
             )
         )
         self._open(dialog)
@@ -351,7 +404,9 @@ class CounterScreen(QObject):
             required=match.stamps_required,
         )
         dialog.stampsChosen.connect(
-            lambda count: self._act(dialog, self.actions.add_stamps(match, count))
+            lambda count: self._act(
+                dialog, self.actions.add_stamps(match, count, approve=self._approve)
+            )
         )
         self._open(dialog)
 
@@ -374,7 +429,9 @@ class CounterScreen(QObject):
             self.view.window, rewards=list(match.rewards), balance_text=balance_text, units=units
         )
         dialog.rewardChosen.connect(
-            lambda reward_id: self._act(dialog, self.actions.redeem_reward(match, reward_id))
+            lambda reward_id: self._act(
+                dialog, self.actions.redeem_reward(match, reward_id, approve=self._approve)
+            )
         )
         self._open(dialog)
 
@@ -394,6 +451,38 @@ class CounterScreen(QObject):
             lambda: self._act(dialog, self.actions.undo(ticket, match), undoing=True)
         )
         self._open(dialog)
+
+    async def _approve(self, decision: OfflineDecision) -> str | None:
+        """The offline policy needs a manager: the PIN dialog, on top of the open dialog."""
+        parent = self.view.window
+        if self._dialog is not None and self._dialog.is_open:
+            parent = self._dialog.dialog
+        self.view.show_message("A manager PIN is needed to continue offline.", "warn")
+
+        def opened(dialog: ManagerPinDialog) -> None:
+            self.pin_dialog = dialog
+
+        try:
+            approval = await ask_manager(
+                parent,
+                self.till.verify_manager,
+                title="Manager approval needed",
+                reasons=decision.reasons,
+                opened=opened,
+            )
+        finally:
+            self.pin_dialog = None
+        return None if approval is None else approval.manager
+
+    def open_pending(self) -> None:
+        """F9: what this till still owes the back-ends; also the header's F9 button."""
+        if self._acting or (self._dialog is not None and self._dialog.is_open):
+            return
+        view = PendingView(
+            self.view.window, self.till, self.status, self.spawn, separator=self.separator
+        )
+        self.pending_view = view
+        self._open(view)
 
     def refresh(self) -> None:
         match = self._current(need="refresh")
@@ -430,18 +519,25 @@ class CounterScreen(QObject):
         finally:
             self._acting = False
         message = result.message
-        if result.ok and remainder is not None and remainder.is_positive:
+        taken = result.ok or result.pending
+        if taken and remainder is not None and remainder.is_positive:
             message += f" {remainder.format()} remains to pay by other means."
+        if result.pending:
+            message = pending_text(result, message)
+            if result.reference:
+                self._promised.add(result.reference)
         if result.ok:
             if undoing:
                 self._undo = None
             elif result.undo is not None:
                 self._undo = result.undo
-        tone = RESULT_TONE[result.state]
+        tone = RESULT_TONE.get(result.state, "bad")
         self.view.show_message(message, tone)
         if dialog is not None:
             if result.ok:
                 dialog.finish_ok(message)
+            elif result.pending:
+                dialog.finish_pending(message)
             else:
                 dialog.finish_error(message)
         if result.match is not None:
@@ -449,13 +545,70 @@ class CounterScreen(QObject):
         selected = self.view.selected_match()
         if selected is not None:
             self.view.show_match(selected)
+            self._show_pending(selected)
             self.view.set_actions(self._possible_actions(selected))
             if result.ok:
                 self._load_history(selected)
+        self.status.changed()
         self.actionFinished.emit(result)
 
+    # -- the sync engine moved an entry --------------------------------------------------------
+
+    def _on_entry(self, entry: Entry) -> None:
+        """Follow up what the cashier was told was PENDING; keep the shown card current."""
+        if entry.key in self._promised and not entry.state.is_open:
+            self._promised.discard(entry.key)
+            self._tell_synced(entry)
+        if self._acting:
+            return  # the action in progress shows its own outcome
+        match = self._shows_card_of(entry)
+        if match is None:
+            return
+        self._show_pending(match)
+        if entry.state is EntryState.DONE:
+            self._reread_timer.start()  # restarts: one re-read after the last of a burst
+
+    def _reread_shown(self) -> None:
+        match = self.view.selected_match()
+        if match is not None and not self._acting:
+            self.spawn(self._reread(match))
+
+    def _tell_synced(self, entry: Entry) -> None:
+        if self._acting:
+            return
+        ref = short_ref(entry.key)
+        if entry.state is EntryState.DONE:
+            self.view.show_message(f"Synced: {entry.description} went through (ref {ref}).", "ok")
+        elif entry.state is EntryState.NEEDS_ATTENTION:
+            self.view.show_message(
+                f"NEEDS ATTENTION: {entry.description} (ref {ref}) was refused: "
+                f"{entry.reason or 'no reason given'}. Press F9 and call a manager.",
+                "bad",
+            )
+
+    async def _reread(self, match: Match) -> None:
+        """A pending operation on the shown card went through: show the card as it now is."""
+        result = await self.actions.refresh(match)
+        if self._acting or self.view.selected_match() is not match:
+            return
+        if result.match is not None:
+            self.view.replace_selected(result.match)
+            match = result.match
+        self.view.show_match(match)
+        self._show_pending(match)
+        self.view.set_actions(self._possible_actions(match))
+
     def close(self) -> None:
+        self._reread_timer.stop()
+        self.status.detach()
         for task in list(self._tasks):
             task.cancel()
         if self.scanner is not None:
             self.scanner.uninstall()
+
+
+def pending_text(result: ActionResult, message: str) -> str:
+    """The amber banner: PENDING first, the short reference, then the service's sentence."""
+    body = message.removeprefix("PENDING: ").removeprefix("PENDING ")
+    ref = f" · ref {short_ref(result.reference)}" if result.reference else ""
+    return f"{PENDING_BANNER}{ref}\n{body}"

@@ -14,6 +14,8 @@ FORMS = (
     "stamps_dialog.ui",
     "reward_dialog.ui",
     "confirm_dialog.ui",
+    "manager_pin_dialog.ui",
+    "pending_view.ui",
 )
 
 

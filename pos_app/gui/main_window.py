@@ -6,6 +6,7 @@ stable objectNames that automation and tests rely on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,9 @@ from pos_app.__about__ import __version__
 from pos_app.gui.forms import load_form, stylesheet
 
 if TYPE_CHECKING:  # the domain and services (httpx behind them) load after the first paint
-    from pos_app.domain import Provider
+    from pos_app.gui.queue_text import PendingPreview
+    from pos_app.gui.till_status import QueueCounts
+    from pos_app.journal.connectivity import BackendStatus
     from pos_app.services.lookup import Match
 
 MATCH_ROLE = Qt.ItemDataRole.UserRole
@@ -102,7 +105,8 @@ class MainWindow:
         self.history_label: QLabel = c(QLabel, "historyLabel")
         self.history_table: QTableView = c(QTableView, "historyTable")
         self.backend_status: QLabel = c(QLabel, "backendStatus")
-        self.pending_indicator: QLabel = c(QLabel, "pendingIndicator")
+        self.pending_indicator: QPushButton = c(QPushButton, "pendingIndicator")
+        self.pending_mark: QLabel = c(QLabel, "pendingMark")
         self.training_cards: QTreeWidget = c(QTreeWidget, "trainingCards")
         self.buttons: dict[str, QPushButton] = {
             name: c(QPushButton, f"{name}Button")
@@ -112,7 +116,11 @@ class MainWindow:
         c(QLabel, "modeBadge").setVisible(training)
         c(QLabel, "trainingCardsLabel").setVisible(training)
         self.training_cards.setVisible(training)
-        self.pending_indicator.setVisible(False)
+        self.pending_indicator.setVisible(False)  # shown once the journal is open
+        self.pending_mark.setVisible(False)
+        self.last_sync_label = QLabel("")
+        self.last_sync_label.setObjectName("lastSyncLabel")
+        window.statusBar().addPermanentWidget(self.last_sync_label)
         for widget in (self.reward_list, self.history_table, self.training_cards):
             widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         for button in self.buttons.values():
@@ -161,19 +169,69 @@ class MainWindow:
         for name, button in self.buttons.items():
             button.setEnabled(name in enabled)
 
-    def set_backend_status(self, states: dict[Provider, bool | None]) -> None:
-        """● reachable, ✕ not reachable, ○ not asked yet — with the words in the tooltip."""
+    def show_backends(self, statuses: Sequence[BackendStatus]) -> None:
+        """● online, ○ not checked yet, and a second line "✕ OFFLINE: …" in words.
+
+        The offline ones are grouped on their own line so the header of a 1280-pixel till
+        screen still fits with every back-end down and both counts showing; the reasons and
+        times are in the tooltip.
+        """
+        from pos_app.journal.connectivity import Reachability
+
         marks = []
+        offline = []
         tips = []
-        for provider, state in states.items():
-            mark = "○" if state is None else ("●" if state else "✕")
-            marks.append(f"{mark} {provider.label}")
-            word = "not checked yet" if state is None else ("online" if state else "OFFLINE")
-            tips.append(f"{provider.label}: {word}")
-        self.backend_status.setText("   ".join(marks))
+        for status in statuses:
+            label = status.provider.label
+            if status.state is Reachability.ONLINE:
+                marks.append(f"● {label}")
+                tips.append(f"{label}: online")
+            elif status.state is Reachability.OFFLINE:
+                offline.append(label)
+                since = f" since {status.since.astimezone():%H:%M}"
+                tips.append(f"{label}: OFFLINE{since} — {status.reason or 'not reachable'}")
+            else:
+                marks.append(f"○ {label}")
+                tips.append(f"{label}: not checked yet")
+        lines = ["   ".join(marks)] if marks else []
+        if offline:
+            names = ", ".join(offline)
+            lines += [f"✕ OFFLINE: {names}"] if marks else ["✕ ALL OFFLINE:", names]
+        self.backend_status.setText("\n".join(lines))
         self.backend_status.setToolTip("\n".join(tips))
-        offline = any(state is False for state in states.values())
         _set_tone(self.backend_status, "bad" if offline else "ok")
+
+    def show_counts(self, counts: QueueCounts) -> None:
+        """The F9 button carries the journal's counts; the status bar the last sync time."""
+        from pos_app.gui.queue_text import clock_text
+
+        parts = []
+        if counts.pending:
+            parts.append(f"{counts.pending} PENDING")
+        if counts.needs_attention:
+            parts.append(f"{counts.needs_attention} NEEDS ATTENTION")
+        text = " · ".join(parts) if parts else "All synced"
+        button = self.pending_indicator
+        button.setText("F9  " + ("\n".join(parts) if len(parts) > 1 else text))  # fits 1280 px
+        last = (
+            "No sync yet"
+            if counts.last_sync is None
+            else f"Last sync {clock_text(counts.last_sync)}"
+        )
+        button.setToolTip(f"Pending and needs attention (F9). {last}.")
+        button.setAccessibleName(f"Pending and needs attention: {text}. {last}")
+        _set_tone(button, "bad" if counts.needs_attention else "warn" if counts.pending else "ok")
+        button.setVisible(True)
+        self.last_sync_label.setText(last)
+
+    def show_unavailable(self, text: str) -> None:
+        """The till cannot work (its journal cannot be opened): say why, offer nothing to do."""
+        self.show_message(text, "bad")
+        self.card_stack.setCurrentWidget(self.ready_page)
+        self.lookup_input.setEnabled(False)
+        self.lookup_input.setPlaceholderText("Tillcard cannot take operations — see above")
+        self.find_button.setEnabled(False)
+        self.set_actions(set())
 
     # -- results and card ---------------------------------------------------------------
 
@@ -253,6 +311,28 @@ class MainWindow:
         shows_history = match.kind in ("gift_card", "stored_value", "points")
         self.history_label.setVisible(shows_history)
         self.history_table.setVisible(shows_history)
+        self.show_pending(match, None)
+
+    def show_pending(self, match: Match, preview: PendingPreview | None) -> None:
+        """Overlay what is waiting to sync: the expected figure, marked PENDING in words."""
+        self.pending_mark.setVisible(preview is not None)
+        tone = "pending" if preview is not None else ""
+        _set_tone(self.balance_value, tone)
+        _set_tone(self.balance_caption, tone)
+        if preview is None:
+            return
+        self.pending_mark.setText(preview.text)
+        if preview.balance is not None and match.balance is not None:
+            self.balance_caption.setText("Expected balance\nPENDING")
+            self.balance_value.setText(preview.balance.format())
+        elif preview.count is not None and match.count is not None:
+            self.balance_caption.setText(f"{match.title} expected\nPENDING")
+            self.balance_value.setText(f"{preview.count} {match.count_unit}")
+        if preview.stamps is not None and match.stamps_required:
+            self.stamp_progress.setValue(min(preview.stamps, match.stamps_required))
+            self.stamp_progress.setFormat(
+                f"{preview.stamps} of {match.stamps_required} stamps — PENDING"
+            )
 
     # -- training ---------------------------------------------------------------------------
 

@@ -288,8 +288,11 @@ class SyncEngine:
 
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()
+        # Not wait_for: on Python 3.11 it swallows a cancel that lands just as the event is
+        # set, and run() would then never stop (Till.close() and the app's exit would hang).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), max(0.01, seconds))
+            async with asyncio.timeout(max(0.01, seconds)):
+                await self._wake.wait()
 
     def _start_due(self) -> float:
         """Start a worker for every due card; return how long nothing new can become due.

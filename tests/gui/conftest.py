@@ -11,29 +11,43 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Callable, Coroutine, Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 import qasync
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
+
+if TYPE_CHECKING:
+    from pos_app.sandbox.state import Sandbox
+    from tests.gui.counter import Counter
 
 Cleanup = Callable[[], Coroutine[Any, Any, Any]]
 
 
 class Run:
-    """Runs a test body, then its cleanups and every leftover task, inside one loop run."""
+    """Runs a test body, then its cleanups and every leftover task, inside one loop run.
+
+    ``startups`` run first, on the running loop: background tasks created by a fixture before
+    the loop runs would be stepped by pytest-qt's ``processEvents`` between test phases.
+    """
 
     def __init__(self, loop: qasync.QEventLoop) -> None:
         self.loop = loop
+        self.startups: list[Callable[[], None]] = []
         self.cleanups: list[Cleanup] = []
 
     def __call__(self, coro: Coroutine[Any, Any, Any], timeout: float = 60) -> Any:
         async def whole() -> Any:
             try:
+                for startup in self.startups:
+                    startup()
+                self.startups.clear()
                 return await asyncio.wait_for(coro, timeout)
             finally:
                 for cleanup in reversed(self.cleanups):
-                    await cleanup()
+                    async with asyncio.timeout(20):  # a hung shutdown fails, never stalls CI
+                        await cleanup()
                 self.cleanups.clear()
                 current = asyncio.current_task()
                 others = [t for t in asyncio.all_tasks() if t is not current]
@@ -73,3 +87,104 @@ async def eventually(predicate: Callable[[], object], timeout: float = 10) -> No
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.01)
+
+
+class MakeTill(Protocol):
+    def __call__(
+        self,
+        *,
+        start: tuple[str, ...] = ("engine", "monitor"),
+        config: dict[str, Any] | None = None,
+        training: bool = True,
+    ) -> Counter: ...
+
+
+@pytest.fixture
+def make_till(
+    sandbox_server: tuple[str, Sandbox], qloop: qasync.QEventLoop, run: Run, tmp_path: Path
+) -> Iterator[MakeTill]:
+    """Builds the counter as the app does: a real Till (journal in tmp_path) over HTTP.
+
+    ``start`` picks the background tasks the app runs (the sync engine and the connectivity
+    monitor); ``config`` adds sections (``policy``, ``sync``) to the emulators' configuration;
+    ``training`` seeds the training manager (PIN 0000).
+    """
+    from pos_app.gui.counter_screen import CounterScreen
+    from pos_app.gui.main_window import MainWindow
+    from pos_app.scanner import ScannerInput
+    from pos_app.services.till import Till
+    from pos_app.training import sandbox_config
+    from tests.gui.counter import Counter
+    from tests.services.test_lookup import sandbox_backends
+
+    url, sandbox = sandbox_server
+    seed = sandbox.seed_summary()
+    windows: list[QWidget] = []
+
+    def make(
+        *,
+        start: tuple[str, ...] = ("engine", "monitor"),
+        config: dict[str, Any] | None = None,
+        training: bool = True,
+    ) -> Counter:
+        settings = sandbox_config(seed, url, terminal_id=f"till-{len(windows) + 1}")
+        if config:
+            settings = settings.model_copy(
+                update={
+                    name: getattr(settings, name).model_validate(
+                        getattr(settings, name).model_dump() | section
+                    )
+                    for name, section in config.items()
+                }
+            )
+        backends = sandbox_backends(url, sandbox)
+        core = Till.open(
+            tmp_path / f"till-{len(windows) + 1}", settings, backends, training=training
+        )
+        view = MainWindow(settings.terminal.id, training=False)
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        scanner = ScannerInput(app, settings.scanner, windows=lambda: [view.window])
+        scanner.install()
+        screen = CounterScreen(view, core, scanner=scanner)
+        tasks: list[asyncio.Task[None]] = []
+
+        def begin() -> None:
+            if set(start) == {"engine", "monitor"}:
+                core.start()  # as the app does
+                return
+            if "engine" in start:
+                tasks.append(asyncio.ensure_future(core.engine.run()))
+            if "monitor" in start:
+                tasks.append(asyncio.ensure_future(core.monitor.run()))
+
+        run.startups.append(begin)
+        view.window.resize(1280, 800)
+        view.window.show()
+        view.window.activateWindow()
+        view.lookup_input.setFocus()
+        windows.append(view.window)
+
+        async def cleanup() -> None:
+            screen.close()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await core.close()
+
+        run.cleanups.append(cleanup)
+        probing = "monitor" in start
+        return Counter(url, seed, view, screen, backends, qloop, scanner, core, probing)
+
+    try:
+        yield make
+    finally:
+        for window in windows:
+            window.close()
+            window.deleteLater()
+
+
+@pytest.fixture
+def till(make_till: MakeTill) -> Counter:
+    """The counter with the engine and the monitor running, as in the app."""
+    return make_till()

@@ -3,123 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
-import qasync
-from PySide6.QtCore import QCoreApplication, QEvent, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit, QListWidget, QPushButton
 
-from pos_app.config import parse_config
 from pos_app.domain import Provider
-from pos_app.gui.counter_screen import CounterScreen
 from pos_app.gui.main_window import MainWindow
-from pos_app.providers.factory import Backends
-from pos_app.sandbox.state import Sandbox
-from pos_app.scanner import ScannerInput
+from pos_app.journal.connectivity import Reachability
 from tests.gui.conftest import Run, eventually
-from tests.services.test_lookup import sandbox_backends
-
-
-@dataclass
-class Till:
-    url: str
-    seed: dict[str, Any]
-    view: MainWindow
-    screen: CounterScreen
-    backends: Backends
-    loop: qasync.QEventLoop
-    scanner: ScannerInput
-
-    def ledger(self) -> list[dict[str, Any]]:
-        return list(httpx.get(f"{self.url}/_sandbox/ledger").json()["entries"])
-
-    def card(self, **want: str) -> str:
-        for card in self.seed["loyaltydog"]["cards"]:
-            if all(card[k] == v for k, v in want.items()):
-                return str(card["cardNumber"])
-        raise AssertionError(want)
-
-    def press(self, key: Qt.Key) -> None:
-        """A key to whatever has focus (a dialog's field while one is open)."""
-        QTest.keyClick(QApplication.focusWidget() or self.view.window, key)
-
-    async def shortcut(self, key: Qt.Key) -> None:
-        """A window shortcut (F2…F8, Esc): the main window must be the active one, as at a till."""
-        if QApplication.activeWindow() is not self.view.window:
-            self.view.window.activateWindow()
-            await eventually(lambda: QApplication.activeWindow() is self.view.window)
-        QTest.keyClick(self.view.window, key)
-
-    async def scan(self, code: str, gap: float = 0.005) -> None:
-        """Keys as a wedge scanner types them: fast, straight to the window, then Enter."""
-        window = self.view.window.windowHandle()
-        keys = [(_key_of(char), char) for char in code] + [(Qt.Key.Key_Return, "\r")]
-        for key, text in keys:
-            for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-                event = QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, text)
-                QCoreApplication.sendEvent(window, event)
-            await asyncio.sleep(gap)
-
-    async def look_up(self, code: str, gap: float = 0.005) -> Any:
-        results: list[Any] = []
-        self.screen.lookupFinished.connect(results.append)
-        await self.scan(code, gap)
-        await eventually(lambda: results)
-        self.screen.lookupFinished.disconnect(results.append)
-        return results[0]
-
-    async def act(self, trigger: Any) -> Any:
-        results: list[Any] = []
-        self.screen.actionFinished.connect(results.append)
-        trigger()
-        await eventually(lambda: results)
-        self.screen.actionFinished.disconnect(results.append)
-        return results[0]
-
-    def dialog_widget(self, kind: type[Any], name: str) -> Any:
-        dialog = self.screen._dialog
-        assert dialog is not None
-        assert dialog.is_open
-        return dialog.dialog.findChild(kind, name)
-
-
-def _key_of(char: str) -> Qt.Key:
-    if char.isdigit():
-        return Qt.Key(Qt.Key.Key_0.value + int(char))
-    if char.isalpha():
-        return Qt.Key(Qt.Key.Key_A.value + ord(char.upper()) - ord("A"))
-    return Qt.Key.Key_Period if char in ".," else Qt.Key.Key_unknown
-
-
-@pytest.fixture
-def till(sandbox_server: tuple[str, Sandbox], qloop: qasync.QEventLoop, run: Run) -> Iterator[Till]:
-    url, sandbox = sandbox_server
-    backends = sandbox_backends(url, sandbox)
-    config = parse_config({"terminal": {"id": "till-test"}})
-    view = MainWindow("till-test", training=False)
-    scanner = ScannerInput(QApplication.instance(), config.scanner, windows=lambda: [view.window])  # type: ignore[arg-type]
-    scanner.install()
-    screen = CounterScreen(view, backends, config, scanner=scanner)
-    view.window.show()
-    view.window.activateWindow()
-    view.lookup_input.setFocus()
-
-    async def cleanup() -> None:
-        screen.close()
-        await backends.aclose()
-
-    run.cleanups.append(cleanup)
-    try:
-        yield Till(url, sandbox.seed_summary(), view, screen, backends, qloop, scanner)
-    finally:
-        view.window.close()
-        view.window.deleteLater()
+from tests.gui.counter import Counter as Till
 
 
 def test_scan_shows_the_gift_card_with_balance_status_and_history(till: Till, run: Run) -> None:
@@ -251,7 +146,7 @@ def test_undo_last_redemption_with_confirmation(till: Till, run: Run) -> None:
         confirm = till.dialog_widget(QPushButton, "confirmButton")
         result = await till.act(lambda: QTest.mouseClick(confirm, Qt.MouseButton.LeftButton))
         assert result.ok, result.message
-        assert "refunded" in till.view.message.text()
+        assert "given back" in till.view.message.text()
         assert till.view.balance_value.text() == "$ 100.00"
         assert [e["operation"] for e in till.ledger()] == ["redeem", "refund"]
 
@@ -307,8 +202,8 @@ def test_one_backend_down_still_shows_the_others(till: Till, run: Run) -> None:
         await till.look_up(till.card(balance="100.00", status="active"))
         assert till.view.balance_value.text() == "$ 100.00"
         assert "ClientToolbox" in till.view.message.text()
-        assert "✕ ClientToolbox" in till.view.backend_status.text()
-        assert till.screen._backend_state[Provider.CLIENTTOOLBOX] is False
+        assert "✕ OFFLINE: ClientToolbox" in till.view.backend_status.text()
+        assert till.core.monitor.status(Provider.CLIENTTOOLBOX).state is Reachability.OFFLINE
 
     run(body())
 

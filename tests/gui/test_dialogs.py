@@ -30,6 +30,7 @@ from pos_app.gui.dialogs import (
     DIALOG_FORMS,
     ConfirmDialog,
     FormDialog,
+    ManagerPinDialog,
     Phase,
     RedeemDialog,
     RewardDialog,
@@ -37,6 +38,7 @@ from pos_app.gui.dialogs import (
 )
 from pos_app.gui.dialogs._base import STILL_WORKING_TEXT, WORKING_TEXT
 from pos_app.gui.dialogs.confirm import with_mnemonic
+from pos_app.gui.dialogs.manager_pin import NOTE_NEEDED_TEXT, PIN_NEEDED_TEXT
 from pos_app.gui.dialogs.reward import NONE_REDEEMABLE_TEXT
 from pos_app.gui.forms import load_form, stylesheet
 from pos_app.services.lookup import RewardOption
@@ -119,6 +121,7 @@ ROOT_NAMES = {
     "stamps_dialog.ui": "stampsDialog",
     "reward_dialog.ui": "rewardDialog",
     "confirm_dialog.ui": "confirmDialog",
+    "manager_pin_dialog.ui": "managerPinDialog",
 }
 
 
@@ -699,6 +702,103 @@ def test_confirm_label_mnemonic(label: str, expected: tuple[str, str | None]) ->
     assert with_mnemonic(label) == expected
 
 
+# --- ManagerPinDialog ------------------------------------------------------------------------
+
+OVER_CAP = "Offline redemptions above $ 50.00 need a manager PIN"
+
+
+def manager_pin(qtbot: QtBot, host: QWidget, *, ask_note: bool = False) -> ManagerPinDialog:
+    dialog = ManagerPinDialog(
+        host, title="Manager approval needed", reasons=[OVER_CAP], ask_note=ask_note
+    )
+    return opened(qtbot, dialog)
+
+
+def test_pin_is_masked_digits_only_with_the_reasons_shown(qtbot: QtBot, host: QWidget) -> None:
+    dialog = manager_pin(qtbot, host)
+    shown = OVER_CAP.replace("$ ", f"${NBSP}")  # the amount never wraps away from its sign
+    assert child(dialog, QLabel, "reasonsLabel").text() == f"• {shown}"
+    assert not child(dialog, QLineEdit, "noteInput").isVisible()
+    assert QApplication.focusWidget() is dialog.pin_input
+    assert dialog.pin_input.echoMode() is QLineEdit.EchoMode.Password
+    qtbot.keyClicks(dialog.pin_input, "1a2 b3-4")
+    assert dialog.pin_input.text() == "1234"
+    assert dialog.pin_input.displayText() != "1234"
+
+
+def test_pin_keypad_types_without_taking_focus(qtbot: QtBot, host: QWidget) -> None:
+    dialog = manager_pin(qtbot, host)
+    calls = recorder(dialog.pinEntered)
+    for name in ("keypad9", "keypad0", "keypad1", "keypadBackspace", "keypad2"):
+        qtbot.mouseClick(child(dialog, QPushButton, name), Qt.MouseButton.LeftButton)
+    assert dialog.pin_input.text() == "902"
+    assert QApplication.focusWidget() is dialog.pin_input
+    qtbot.mouseClick(child(dialog, QPushButton, "keypadClear"), Qt.MouseButton.LeftButton)
+    assert dialog.pin_input.text() == ""
+    press(qtbot, dialog, KEY.Key_Return)
+    assert dialog.status_label.text() == PIN_NEEDED_TEXT
+    assert calls == []
+    qtbot.keyClicks(dialog.pin_input, "0000")
+    assert dialog.status_label.text() == ""  # the complaint goes once they type
+    press(qtbot, dialog, KEY.Key_Enter, MOD.KeypadModifier)
+    press(qtbot, dialog, KEY.Key_Return)
+    assert calls == [("0000", "")]
+    assert dialog.phase is Phase.BUSY
+
+
+def test_wrong_pin_clears_the_field_and_lets_them_try_again(qtbot: QtBot, host: QWidget) -> None:
+    dialog = manager_pin(qtbot, host)
+    calls = recorder(dialog.pinEntered)
+    dialog.pinEntered.connect(lambda pin, _note: dialog.wrong_pin("Wrong PIN, 4 tries left"))
+    qtbot.keyClicks(dialog.pin_input, "1234")
+    press(qtbot, dialog, KEY.Key_Return)
+    assert dialog.status_label.text() == "Wrong PIN, 4 tries left"
+    assert dialog.status_label.property("tone") == "error"
+    assert dialog.pin_input.text() == ""
+    assert dialog.phase is Phase.EDITING
+    assert QApplication.focusWidget() is dialog.pin_input
+    qtbot.keyClicks(dialog.pin_input, "5678")
+    press(qtbot, dialog, KEY.Key_Return)
+    assert calls == [("1234", ""), ("5678", "")]
+
+
+def test_a_resolution_needs_a_note_before_the_pin(qtbot: QtBot, host: QWidget) -> None:
+    dialog = manager_pin(qtbot, host, ask_note=True)
+    calls = recorder(dialog.pinEntered)
+    assert QApplication.focusWidget() is dialog.note_input
+    qtbot.keyClicks(dialog.pin_input, "0000")
+    press(qtbot, dialog, KEY.Key_Return)
+    assert dialog.status_label.text() == NOTE_NEEDED_TEXT
+    assert QApplication.focusWidget() is dialog.note_input
+    qtbot.keyClicks(dialog.note_input, "  Customer paid cash  ")
+    press(qtbot, dialog, KEY.Key_Return)
+    assert calls == [("0000", "Customer paid cash")]
+
+
+def test_pin_escape_cancels_without_emitting(qtbot: QtBot, host: QWidget) -> None:
+    dialog = manager_pin(qtbot, host)
+    calls = recorder(dialog.pinEntered)
+    results = finished_results(dialog)
+    qtbot.keyClicks(dialog.pin_input, "0000")
+    press(qtbot, dialog, KEY.Key_Escape)
+    assert results == [QDialog.DialogCode.Rejected]
+    assert calls == []
+    assert not dialog.is_open
+
+
+def test_finish_pending_is_amber_and_closes_on_enter(qtbot: QtBot, host: QWidget) -> None:
+    dialog = redeem(qtbot, host)
+    qtbot.keyClicks(dialog.amount_input, "10")
+    press(qtbot, dialog, KEY.Key_Return)
+    results = finished_results(dialog)
+    assert dialog.finish_pending("PENDING — will sync")
+    assert dialog.status_label.property("tone") == "pending"
+    assert dialog.phase is Phase.DONE
+    press(qtbot, dialog, KEY.Key_Return)
+    assert results == [QDialog.DialogCode.Accepted]
+    assert not dialog.finish_pending("again")
+
+
 # --- all dialogs: keyboard, touch, looks -----------------------------------------------------
 
 BUILDERS: dict[str, Callable[[QtBot, QWidget], FormDialog]] = {
@@ -706,6 +806,7 @@ BUILDERS: dict[str, Callable[[QtBot, QWidget], FormDialog]] = {
     "stamps": stamps,
     "reward": lambda qtbot, host: rewards(qtbot, host, MIXED),
     "confirm": lambda qtbot, host: confirm(qtbot, host, danger=True),
+    "manager_pin": lambda qtbot, host: manager_pin(qtbot, host, ask_note=True),
 }
 CONTROLS = (QPushButton, QLineEdit, QSpinBox, QListWidget)
 

@@ -20,7 +20,7 @@ def test_hook_logs_and_shows_a_non_modal_message(
         try:
             raise ValueError("card 4000123456789012 exploded")
         except ValueError:
-            sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+            sys.excepthook(*sys.exc_info())
     assert "unexpected error" in caplog.text
     boxes = [w for w in qapp.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
     assert len(boxes) == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pos_app.gui.dialogs._base import FormDialog, Phase
 from pos_app.gui.dialogs.confirm import ConfirmDialog
+from pos_app.gui.dialogs.manager_pin import ManagerPinDialog
 from pos_app.gui.dialogs.redeem import RedeemDialog
 from pos_app.gui.dialogs.reward import RewardDialog
 from pos_app.gui.dialogs.stamps import StampsDialog
@@ -16,6 +17,7 @@ __all__ = [
     "DIALOG_FORMS",
     "ConfirmDialog",
     "FormDialog",
+    "ManagerPinDialog",
     "Phase",
     "RedeemDialog",
     "RewardDialog",
@@ -28,4 +30,5 @@ DIALOG_FORMS = (
     "stamps_dialog.ui",
     "reward_dialog.ui",
     "confirm_dialog.ui",
+    "manager_pin_dialog.ui",
 )

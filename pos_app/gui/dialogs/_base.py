@@ -106,6 +106,13 @@ class FormDialog(QObject):
         self._finish(text, "ok")
         return True
 
+    def finish_pending(self, text: str) -> bool:
+        """Show that the operation is saved and will sync (amber, never mistaken for done)."""
+        if self._closed:
+            return False
+        self._finish(text, "pending")
+        return True
+
     def finish_error(self, text: str, *, retry: bool = False) -> bool:
         """Show why it failed. ``retry`` (only when nothing reached the back-end) re-opens input.
 
@@ -165,7 +172,7 @@ class FormDialog(QObject):
         self.confirm_button.setAccessibleName(text.replace("&", ""))
 
     def _set_status(self, text: str, tone: str) -> None:
-        """``tone`` picks the colour in theme.qss (busy, ok, error); "" is neutral."""
+        """``tone`` picks the colour in theme.qss (busy, ok, pending, error); "" is neutral."""
         label = self.status_label
         label.setText(text)
         label.setProperty("tone", tone)
