@@ -236,7 +236,8 @@ class SyncEngine:
             while (left := deadline - loop.time()) > 0:
                 step = left if self._holding else min(left, 0.25)
                 try:
-                    return await asyncio.wait_for(asyncio.shield(future), step)
+                    async with asyncio.timeout(step):
+                        return await asyncio.shield(future)
                 except TimeoutError:
                     entry = self.operations.get(key)
                     if _settled(entry):
