@@ -29,10 +29,16 @@ class LogFailHandler(logging.Handler):
 def fail_on_unexpected_warnings(request: pytest.FixtureRequest) -> Iterator[None]:
     handler = LogFailHandler()
     root = logging.getLogger()
+    # A known root level, below WARNING: otherwise every WARNING would look like one a test
+    # asked for with caplog.at_level(WARNING), and pass unseen. (A CLI test calling main()
+    # in-process also changes the root level; this puts it back for each test.)
+    previous = root.level
+    root.setLevel(logging.INFO)
     root.addHandler(handler)
     try:
         yield
     finally:
         root.removeHandler(handler)
+        root.setLevel(previous)
     if handler.unexpected and request.node.get_closest_marker("expected_logs") is None:
         pytest.fail("unexpected log messages:\n" + "\n".join(handler.unexpected[:10]))

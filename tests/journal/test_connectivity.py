@@ -122,6 +122,7 @@ async def test_outage_goes_offline_then_online_once_each(
     assert [c.state for c in changes if c.provider is not LEAL] == [Reachability.ONLINE] * 2
 
 
+@pytest.mark.expected_logs
 async def test_wrong_credentials_count_as_offline(sandbox_server: tuple[str, Sandbox]) -> None:
     url, sandbox = sandbox_server
     seed = sandbox.seed_summary()

@@ -105,6 +105,7 @@ async def test_an_unreachable_back_end_does_not_hold_up_the_others(counter: Any)
     assert till.operations.get(ref(stamped)).state is EntryState.DONE
 
 
+@pytest.mark.expected_logs
 async def test_leal_lost_answer_is_reconciled_by_rereading_the_card(counter: Any) -> None:
     url, till, actions = counter
     ana = await find(till, ANA_CODE, Provider.LEAL)
@@ -123,6 +124,7 @@ async def test_leal_lost_answer_is_reconciled_by_rereading_the_card(counter: Any
     assert [line["stamps"] for line in ledger(url)] == [2]
 
 
+@pytest.mark.expected_logs
 async def test_leal_card_changed_elsewhere_needs_attention_with_both_states(
     counter: Any,
 ) -> None:
@@ -163,6 +165,7 @@ async def test_clienttoolbox_lost_answer_is_found_by_its_reference(
     assert [line["reference"] for line in lines] == [result.reference]
 
 
+@pytest.mark.expected_logs
 async def test_a_crash_while_sending_is_checked_not_resent_blindly(
     counter: Any, sandbox_server: tuple[str, Sandbox], tmp_path: Path
 ) -> None:

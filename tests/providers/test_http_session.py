@@ -116,6 +116,7 @@ async def test_slow_read_times_out_as_unavailable(sandbox_server: tuple[str, San
         await session.send("GET", "/leal/api/v1/status", mutating=False)
 
 
+@pytest.mark.expected_logs
 async def test_huge_body_is_refused_without_reading_it_all(hostile: str) -> None:
     started = time.monotonic()
     with pytest.raises(BadResponse, match="too large"):
@@ -125,6 +126,7 @@ async def test_huge_body_is_refused_without_reading_it_all(hostile: str) -> None
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.expected_logs
 async def test_huge_body_to_a_write_is_outcome_unknown(hostile: str) -> None:
     with pytest.raises(OutcomeUnknown):
         await _session(hostile).send("GET", "/big?mb=10", mutating=True, max_body=1024 * 1024)

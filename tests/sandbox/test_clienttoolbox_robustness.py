@@ -187,6 +187,7 @@ def _check_body(response: httpx.Response) -> str:
     header=st.sampled_from([None, "good", "bad"]),
     encoding=st.sampled_from(["urlencoded", "multipart", "query"]),
 )
+@pytest.mark.expected_logs
 def test_fuzzed_forms_always_get_a_parseable_answer(
     api: Api, kind: str, extra: dict[str, str], signed: bool, header: str | None, encoding: str
 ) -> None:
