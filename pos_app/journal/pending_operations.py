@@ -409,16 +409,6 @@ class PendingOperations:
             note=signed,
         )
 
-    def retry_now(self, key: str) -> bool:
-        """Cut a back-off short (the cashier pressed "retry now")."""
-        with self._write() as db:
-            changed = db.execute(
-                f"UPDATE operations SET next_attempt_at = NULL, updated_at = ?"
-                f" WHERE key = ? AND state IN {_OPEN_SQL}",
-                (_iso(utc_now()), key),
-            ).rowcount
-        return bool(changed)
-
     def retry_all_now(self) -> int:
         """Cut every back-off at once (one statement, one fsync, however long the queue)."""
         with self._write() as db:
@@ -511,17 +501,14 @@ class PendingOperations:
         rows = self.db.execute("SELECT state, COUNT(*) FROM operations GROUP BY state").fetchall()
         return {EntryState(state): count for state, count in rows}
 
-    def pending_money(self, currency: str, card: tuple[Provider, str] | None = None) -> Money:
-        """Redemptions not yet confirmed by a back-end (the offline policy's exposure)."""
-        sql = (
+    def pending_money(self, currency: str) -> Money:
+        """Redemptions no back-end has confirmed yet: the per-till cap's exposure."""
+        rows = self.db.execute(
             f"SELECT amount FROM operations WHERE kind = 'redeem' AND currency = ?"
-            f" AND (state IN {_OPEN_SQL} OR state = 'held')"
+            f" AND (state IN {_OPEN_SQL} OR state = 'held')",
+            (currency,),
         )
-        args: list[Any] = [currency]
-        if card is not None:
-            sql += " AND provider = ? AND card = ?"
-            args += [card[0].value, card[1]]
-        total = sum((Decimal(a) for (a,) in self.db.execute(sql, args)), Decimal(0))
+        total = sum((Decimal(a) for (a,) in rows), Decimal(0))
         return Money(total, currency)
 
     def spent_since(

@@ -183,7 +183,7 @@ class SyncEngine:
         self.wake()
 
     def retry_now(self, key: str | None = None) -> None:
-        """ "Retry now": forget the back-off of one entry's card (or of everything) and go."""
+        """Retry now: forget the back-off of one entry's card (or of everything) and go."""
         if key is None:
             self.operations.retry_all_now()
             self._paused.clear()
@@ -280,12 +280,10 @@ class SyncEngine:
 
     async def send_now(self, key: str) -> None:
         """Try one card's queue at once, skipping its back-off (the cashier is waiting)."""
+        self.retry_now(key)
         entry = self.operations.get(key)
-        self.operations.retry_card_now(entry.provider, entry.card)
-        self._paused.pop(entry.provider, None)
         if self.acquire():
             self._start_card((entry.provider, entry.card), force=True)
-        self.wake()
 
     async def _sleep(self, seconds: float) -> None:
         self._wake.clear()

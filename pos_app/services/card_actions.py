@@ -47,7 +47,7 @@ from pos_app.providers.errors import (
     Rejected,
     Unauthorized,
 )
-from pos_app.services.delivery import card_key, new_entry, refund_entry
+from pos_app.services.delivery import card_key, card_parts, new_entry, refund_entry
 from pos_app.services.lookup import Match, gift_card_match, points_matches, restamp
 from pos_app.services.till import Till
 
@@ -236,14 +236,14 @@ class CardActions:
         self, operation: Redeem | AddStamps | RedeemReward, match: Match, mode: OnlineMode
     ) -> OfflineDecision:
         """Architecture §3, from what this till saw online and what it has not synced yet."""
+        if isinstance(operation, AddStamps):
+            return check_offline_add_stamps(mode)
         till = self.till
         seen = till.cards.seen(match)
-        cached = till.cards.cached_match(match) or match
+        cached = (till.cards.read(seen) if seen is not None else None) or match
         age: timedelta | None = None if seen is None else utc_now() - seen.seen_at
         since = None if seen is None else seen.seen_at
         key = card_key(match)
-        if isinstance(operation, AddStamps):
-            return check_offline_add_stamps(mode)
         if isinstance(operation, Redeem):
             rules = till.config.policy.redeem
             currency = operation.amount.currency
@@ -442,7 +442,7 @@ class CardActions:
                 reference=entry.key,
                 masked=entry.masked,
             )
-        code, _, campaign = entry.card.rpartition("/")
+        code, campaign = card_parts(entry.card)
         return UndoTicket(
             Provider.CLIENTTOOLBOX,
             entry.description,

@@ -38,6 +38,7 @@ __all__ = [
     "LealDelivery",
     "LoyaltyDogDelivery",
     "card_key",
+    "card_parts",
     "deliveries_for",
     "new_entry",
     "refund_entry",
@@ -59,6 +60,12 @@ def card_key(match: Match) -> str:
     if isinstance(subject, CampaignBalance):
         return f"{subject.customer_code or match.owner_id}/{subject.campaign_id}"
     raise ValueError("this result is not a card Tillcard can change")
+
+
+def card_parts(card: str) -> tuple[str, str]:
+    """The two halves of a Leal or ClientToolbox :func:`card_key` (owner, then card/campaign)."""
+    owner, _, part = card.rpartition("/")
+    return owner, part
 
 
 def _money(data: dict[str, Any], name: str = "amount") -> Money:
@@ -238,8 +245,7 @@ class LealDelivery(Delivery):
         return False
 
     def _ids(self, entry: Entry) -> tuple[str, str]:
-        customer, _, card = entry.card.partition("/")
-        return customer, card
+        return card_parts(entry.card)
 
     async def before_send(self, entry: Entry) -> dict[str, Any] | None:
         card, _ = await self.client.stamp_card(*self._ids(entry))
@@ -295,8 +301,7 @@ class ClientToolboxDelivery(Delivery):
         return False
 
     def _ids(self, entry: Entry) -> tuple[str, str]:
-        code, _, campaign = entry.card.rpartition("/")
-        return code, campaign
+        return card_parts(entry.card)
 
     async def before_send(self, entry: Entry) -> dict[str, Any] | None:
         return None

@@ -41,7 +41,7 @@ class OfflineCards:
 
     def recall(self, code: str, provider: Provider) -> list[Match]:
         """Cached cards for this code, each marked with how old its information is."""
-        return [m for m in (self._read(c) for c in self.cache.recall(code, provider)) if m]
+        return [m for m in (self.read(c) for c in self.cache.recall(code, provider)) if m]
 
     def seen(self, match: Match) -> CachedCard | None:
         """When this card was last read online on this till (the offline policy's freshness)."""
@@ -50,11 +50,8 @@ class OfflineCards:
         except ValueError:
             return None
 
-    def cached_match(self, match: Match) -> Match | None:
-        cached = self.seen(match)
-        return None if cached is None else self._read(cached)
-
-    def _read(self, cached: CachedCard) -> Match | None:
+    def read(self, cached: CachedCard) -> Match | None:
+        """The cached card as a match marked with its age; None if the snapshot is unreadable."""
         try:
             match = match_from_json(cached.snapshot)
         except SnapshotError as exc:
