@@ -164,14 +164,21 @@ def _snapshot(entry: Entry) -> Match:
     return match_from_json(entry.payload["snapshot"])
 
 
-@dataclass
-class LoyaltyDogDelivery(Delivery):
-    """Every LoyaltyDog move carries the entry key as ``Idempotency-Key``: resends are replays."""
-
-    client: GiftCardProvider
+class _Shared:
+    """What every back-end's delivery does alike: the manager's advice, the card key's halves."""
 
     def advice(self, entry: Entry) -> str:
         return refusal_advice(entry)
+
+    def _ids(self, entry: Entry) -> tuple[str, str]:
+        return card_parts(entry.card)
+
+
+@dataclass
+class LoyaltyDogDelivery(_Shared, Delivery):
+    """Every LoyaltyDog move carries the entry key as ``Idempotency-Key``: resends are replays."""
+
+    client: GiftCardProvider
 
     def idempotent(self, entry: Entry) -> bool:
         """LoyaltyDog keeps a key 24 h; after that a resend could debit twice, so look first."""
@@ -233,19 +240,13 @@ class LoyaltyDogDelivery(Delivery):
 
 
 @dataclass
-class LealDelivery(Delivery):
+class LealDelivery(_Shared, Delivery):
     """Leal has no idempotency: read the card before sending, and compare after a lost answer."""
 
     client: StampCardProvider
 
-    def advice(self, entry: Entry) -> str:
-        return refusal_advice(entry)
-
     def idempotent(self, entry: Entry) -> bool:
         return False
-
-    def _ids(self, entry: Entry) -> tuple[str, str]:
-        return card_parts(entry.card)
 
     async def before_send(self, entry: Entry) -> dict[str, Any] | None:
         card, _ = await self.client.stamp_card(*self._ids(entry))
@@ -289,19 +290,13 @@ class LealDelivery(Delivery):
 
 
 @dataclass
-class ClientToolboxDelivery(Delivery):
+class ClientToolboxDelivery(_Shared, Delivery):
     """ClientToolbox writes our reference into ``authorization``; its history is the evidence."""
 
     client: PointsProvider
 
-    def advice(self, entry: Entry) -> str:
-        return refusal_advice(entry)
-
     def idempotent(self, entry: Entry) -> bool:
         return False
-
-    def _ids(self, entry: Entry) -> tuple[str, str]:
-        return card_parts(entry.card)
 
     async def before_send(self, entry: Entry) -> dict[str, Any] | None:
         return None
