@@ -22,6 +22,7 @@ from pos_app.domain.policy import (
     DEFAULT_TERMINAL_CAP,
     OnlineMode,
 )
+from pos_app.domain.receipts import PaperWidth
 from pos_app.problems import ConfigError
 
 CONFIG_ENV = "POS_APP_CONFIG"
@@ -171,7 +172,13 @@ class RedeemRewardRules(_OperationPolicy):
 
 
 class RefundRules(_OperationPolicy):
+    """Undo of a redemption (LoyaltyDog refund, ClientToolbox delete), e.g. from a receipt."""
+
     mode: OnlineMode = DEFAULT_MODES[OperationKind.REFUND]
+    #: A cashier may undo their till's redemption this long after it; later, a manager's PIN.
+    cashier_minutes: int = Field(30, ge=0, le=1440)
+    #: No undo at all past this age: it is a return of goods, handled in the back office.
+    max_age_days: int = Field(30, ge=1, le=365)
 
 
 class PolicyConfig(_Section):
@@ -202,8 +209,18 @@ class SyncConfig(_Section):
     max_retry_seconds: float = Field(300.0, ge=0.1, le=3600)
 
 
+class ReceiptsConfig(_Section):
+    """Receipt printing: the paper on the till's printer and the printer's name."""
+
+    paper: PaperWidth = PaperWidth.MM80
+    printer: str = Field("", max_length=200)  # empty: the system's default printer
+    print_after_operation: bool = False  # True: print each receipt without asking
+    footer: str = Field("Thank you!", max_length=200)
+
+
 class AppConfig(_Section):
     terminal: TerminalConfig = Field(default_factory=TerminalConfig)
+    receipts: ReceiptsConfig = Field(default_factory=ReceiptsConfig)
     scanner: ScannerConfig = Field(default_factory=ScannerConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     sync: SyncConfig = Field(default_factory=SyncConfig)

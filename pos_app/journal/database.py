@@ -92,8 +92,32 @@ _V2 = """
         );
 """
 
+_V3 = """
+        ALTER TABLE operations ADD COLUMN undo_of TEXT;         -- the redemption a refund reverses
+        UPDATE operations SET undo_of = json_extract(payload, '$.original') WHERE kind = 'refund';
+        CREATE INDEX operations_by_undo ON operations (undo_of) WHERE undo_of IS NOT NULL;
+        CREATE INDEX operations_by_time ON operations (terminal, created_at);
+        ALTER TABLE staff ADD COLUMN active INTEGER NOT NULL DEFAULT 1;  -- 0: left, kept
+        CREATE TABLE shifts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            terminal TEXT NOT NULL,
+            opened_at TEXT NOT NULL,
+            opened_by TEXT NOT NULL,
+            closed_at TEXT,
+            closed_by TEXT
+        );
+        CREATE UNIQUE INDEX one_open_shift_per_till ON shifts (terminal) WHERE closed_at IS NULL;
+        CREATE TABLE receipt_prints (
+            reference TEXT NOT NULL,           -- the operation's key
+            at TEXT NOT NULL,
+            cashier TEXT,
+            how TEXT NOT NULL                  -- printer name, "pdf", ...
+        );
+        CREATE INDEX receipt_prints_by_reference ON receipt_prints (reference);
+"""
+
 #: SQL that upgrades a database at version i to version i + 1. Only ever append.
-MIGRATIONS: Sequence[str] = (_V1, _V2)
+MIGRATIONS: Sequence[str] = (_V1, _V2, _V3)
 
 
 def schema_version(db: sqlite3.Connection) -> int:

@@ -79,6 +79,7 @@ class NewEntry:
     amount: Money | None = None  # money taken (redeem) or given back (refund)
     units: int | None = None  # stamps added, or stamps/points spent on a reward
     created_at: datetime | None = None
+    undo_of: str | None = None  # for an undo: the reference of the redemption it reverses
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +108,7 @@ class Entry:
     offline: bool
     promised: bool
     note: str | None
+    undo_of: str | None = None
 
     @property
     def reference(self) -> str:
@@ -138,7 +140,7 @@ class Entry:
 _COLUMNS: Final = (
     "key, seq, provider, kind, card, payload, state, attempts, next_attempt_at, reason, result,"
     " before, created_at, updated_at, first_sent_at, masked, description, terminal, cashier,"
-    " amount, currency, units, offline, promised, note"
+    " amount, currency, units, offline, promised, note, undo_of"
 )
 
 
@@ -169,6 +171,7 @@ def _entry(row: sqlite3.Row | tuple[Any, ...]) -> Entry:
         offline,
         promised,
         note,
+        undo_of,
     ) = row
     return Entry(
         key=key,
@@ -195,6 +198,7 @@ def _entry(row: sqlite3.Row | tuple[Any, ...]) -> Entry:
         offline=bool(offline),
         promised=bool(promised),
         note=note,
+        undo_of=undo_of,
     )
 
 
@@ -232,8 +236,9 @@ class PendingOperations:
             (seq,) = db.execute(
                 "INSERT INTO operations (key, seq, provider, kind, card, payload, state,"
                 " created_at, updated_at, masked, description, terminal, cashier, amount,"
-                " currency, units) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM operations),"
-                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+                " currency, units, undo_of) VALUES (?,"
+                " (SELECT COALESCE(MAX(seq), 0) + 1 FROM operations),"
+                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
                 (
                     new.key,
                     new.provider.value,
@@ -250,6 +255,7 @@ class PendingOperations:
                     None if new.amount is None else str(new.amount.amount),
                     None if new.amount is None else new.amount.currency,
                     new.units,
+                    new.undo_of,
                 ),
             ).fetchone()
         # Built from what was written rather than read back: enqueueing stays one round trip.
@@ -278,6 +284,7 @@ class PendingOperations:
             offline=False,
             promised=False,
             note=None,
+            undo_of=new.undo_of,
         )
 
     def _move(
@@ -328,6 +335,23 @@ class PendingOperations:
             reason=reason,
             next_attempt_at=None,
         )
+
+    def add_facts(self, key: str, facts: dict[str, Any]) -> None:
+        """Keep what the till learnt after the answer (e.g. the balance re-read) for receipts.
+
+        Only adds: a fact the back-end itself answered is never overwritten.
+        """
+        with self._write() as db:
+            row = db.execute("SELECT result FROM operations WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                return
+            result = json.loads(row[0]) if row[0] else {}
+            merged = {**facts, **result}
+            if merged != result:
+                db.execute(
+                    "UPDATE operations SET result = ? WHERE key = ?",
+                    (json.dumps(merged, sort_keys=True), key),
+                )
 
     def note_reason(self, key: str, reason: str) -> None:
         with self._write() as db:
@@ -533,6 +557,34 @@ class PendingOperations:
             elif kind == "redeem_reward":
                 units += int(row_units or 0)
         return (None if currency is None else Money(money, currency)), units
+
+    def undos_of(self, reference: str) -> list[Entry]:
+        """Every undo attempted for a redemption, oldest first (one must never become two)."""
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM operations WHERE undo_of = ? ORDER BY seq", (reference,)
+        ).fetchall()
+        return [_entry(row) for row in rows]
+
+    def made_between(
+        self, terminal: str, start: datetime, end: datetime | None = None
+    ) -> list[Entry]:
+        """One till's operations from ``start`` up to (not including) ``end``, oldest first."""
+        sql = f"SELECT {_COLUMNS} FROM operations WHERE terminal = ? AND created_at >= ?"
+        args: list[Any] = [terminal, _iso(start)]
+        if end is not None:
+            sql += " AND created_at < ?"
+            args.append(_iso(end))
+        rows = self.db.execute(sql + " ORDER BY seq", args).fetchall()
+        return [_entry(row) for row in rows]
+
+    def last_made_by(self, terminal: str) -> Entry | None:
+        """The newest operation this till made that a customer could hold a receipt for."""
+        row = self.db.execute(
+            f"SELECT {_COLUMNS} FROM operations WHERE terminal = ?"
+            " AND state NOT IN ('held') ORDER BY seq DESC LIMIT 1",
+            (terminal,),
+        ).fetchone()
+        return None if row is None else _entry(row)
 
     def pending_for(self, provider: Provider, card: str) -> list[Entry]:
         rows = self.db.execute(

@@ -423,35 +423,16 @@ class CardActions:
             and entry.kind is not OperationKind.ADD_STAMPS
         ):
             balance_after = fresh.balance
-        undo = self._undo_ticket(entry, result)
+        if balance_after is not None and result.get("balance_after") is None:
+            # Re-read after the answer: the receipt (and its reprints) show it too.
+            till_facts = {
+                "balance_after": balance_after.to_api(),
+                "currency": balance_after.currency,
+            }
+            self.till.operations.add_facts(entry.key, till_facts)
+        undo = undo_ticket(entry)
         return self._result(
             entry, "done", _done_message(entry, result, balance_after), fresh, balance_after, undo
-        )
-
-    def _undo_ticket(self, entry: Entry, result: dict[str, Any]) -> UndoTicket | None:
-        transaction = result.get("transaction_id")
-        if entry.kind is not OperationKind.REDEEM or not transaction or entry.amount is None:
-            return None
-        if entry.provider is Provider.LOYALTYDOG:
-            return UndoTicket(
-                Provider.LOYALTYDOG,
-                entry.description,
-                entry.amount,
-                entry.card,
-                str(transaction),
-                reference=entry.key,
-                masked=entry.masked,
-            )
-        code, campaign = card_parts(entry.card)
-        return UndoTicket(
-            Provider.CLIENTTOOLBOX,
-            entry.description,
-            entry.amount,
-            code,
-            str(transaction),
-            campaign_id=campaign,
-            reference=entry.key,
-            masked=entry.masked,
         )
 
     def _result(
@@ -530,6 +511,36 @@ class CardActions:
         return None
 
 
+def undo_ticket(entry: Entry) -> UndoTicket | None:
+    """How to reverse a confirmed redemption, where the back-end allows it."""
+    transaction = (entry.result or {}).get("transaction_id")
+    if entry.kind is not OperationKind.REDEEM or not transaction or entry.amount is None:
+        return None
+    if entry.provider is Provider.LOYALTYDOG:
+        return UndoTicket(
+            Provider.LOYALTYDOG,
+            entry.description,
+            entry.amount,
+            entry.card,
+            str(transaction),
+            reference=entry.key,
+            masked=entry.masked,
+        )
+    if entry.provider is not Provider.CLIENTTOOLBOX:
+        return None
+    code, campaign = card_parts(entry.card)
+    return UndoTicket(
+        Provider.CLIENTTOOLBOX,
+        entry.description,
+        entry.amount,
+        code,
+        str(transaction),
+        campaign_id=campaign,
+        reference=entry.key,
+        masked=entry.masked,
+    )
+
+
 def _done_message(entry: Entry, result: dict[str, Any], balance_after: Money | None) -> str:
     if entry.kind is OperationKind.ADD_STAMPS:
         after = result.get("stamps_after")
@@ -547,4 +558,4 @@ def _done_message(entry: Entry, result: dict[str, Any], balance_after: Money | N
     return f"Redeemed {amount}.{tail}"
 
 
-__all__ = ["ActionResult", "Approve", "CardActions", "UndoTicket", "explain"]
+__all__ = ["ActionResult", "Approve", "CardActions", "UndoTicket", "explain", "undo_ticket"]

@@ -139,6 +139,7 @@ def refund_entry(
         terminal=terminal,
         cashier=cashier,
         amount=amount,
+        undo_of=original,
     )
 
 

@@ -16,11 +16,13 @@ from pathlib import Path
 
 from pos_app.config import AppConfig
 from pos_app.domain import Provider
+from pos_app.domain.shift_report import ShiftFacts
 from pos_app.journal.audit_trail import AuditTrail
 from pos_app.journal.card_cache import CardCache
 from pos_app.journal.connectivity import BackendStatus, ConnectivityMonitor, Reachability
 from pos_app.journal.database import open_journal
 from pos_app.journal.pending_operations import PendingOperations, utc_now
+from pos_app.journal.shifts import Shifts
 from pos_app.journal.staff import Staff
 from pos_app.journal.sync import SYNC_LOCK_FILE, Backoff, SyncEngine
 from pos_app.manager_pin import PinLockout, hash_pin, wait_text
@@ -29,7 +31,14 @@ from pos_app.services.delivery import deliveries_for
 from pos_app.services.offline_cards import OfflineCards
 
 log = logging.getLogger(__name__)
-__all__ = ["TRAINING_MANAGER", "TRAINING_MANAGER_PIN", "Till"]
+__all__ = [
+    "TRAINING_CASHIER",
+    "TRAINING_CASHIER_PIN",
+    "TRAINING_MANAGER",
+    "TRAINING_MANAGER_PIN",
+    "SignIn",
+    "Till",
+]
 
 PIN_MAX_FAILURES = 5
 PIN_LOCK_SECONDS = 300.0
@@ -42,6 +51,17 @@ PIN_REFUSED, PIN_ACCEPTED, PIN_LOCKED = (
 #: Training mode's manager, so a trainee can practise an override (documented, not a secret).
 TRAINING_MANAGER = "Training manager"
 TRAINING_MANAGER_PIN = "0000"
+TRAINING_CASHIER = "Ana"
+TRAINING_CASHIER_PIN = "1234"
+
+
+@dataclass(frozen=True)
+class SignIn:
+    ok: bool
+    message: str
+    name: str | None = None
+    is_manager: bool = False
+    shift: ShiftFacts | None = None
 
 
 @dataclass
@@ -56,7 +76,9 @@ class Till:
     staff: Staff
     engine: SyncEngine
     monitor: ConnectivityMonitor
+    shifts: Shifts
     cashier: str | None = None
+    is_manager: bool = False  # the signed-in person may open manager-only screens
     lockout: PinLockout = field(
         default_factory=lambda: PinLockout(
             max_failures=PIN_MAX_FAILURES, lock_seconds=PIN_LOCK_SECONDS
@@ -104,12 +126,14 @@ class Till:
             staff=Staff(db),
             engine=engine,
             monitor=monitor,
+            shifts=Shifts(db, config.terminal.id),
         )
         engine.on_reachable = till._engine_saw
         listeners.append(till._monitor_saw)
         till.status_listeners = listeners
-        if training and not till.staff.managers():
+        if training and not till.staff.people():
             till.staff.set_manager(TRAINING_MANAGER, hash_pin(TRAINING_MANAGER_PIN))
+            till.staff.set_person(TRAINING_CASHIER, hash_pin(TRAINING_CASHIER_PIN), manager=False)
         return till
 
     @property
@@ -156,6 +180,52 @@ class Till:
         name = managers[check.matched_index][0]
         self.audit.record(PIN_ACCEPTED, {}, "accepted", cashier=name)
         return name, check.message
+
+    @property
+    def needs_sign_in(self) -> bool:
+        """Once anyone is set up on this till, nobody uses it without signing in."""
+        return bool(self.staff.people())
+
+    def sign_in(self, name: str, pin: str) -> SignIn:
+        """Name and PIN; the first sign-in of a shift opens it. Same lock-out as manager PINs."""
+        left = max(self._locked_by_history(), self.lockout.locked_for())
+        if left > 0:
+            message = f"Too many wrong PINs; try again in {wait_text(left)}"
+            self.audit.record(PIN_LOCKED, {"sign_in": name[:60]}, message)
+            return SignIn(False, message)
+        person = self.staff.person(name)
+        check = self.lockout.attempt(pin, [person.pin_hash] if person else [])
+        if person is None or not check.ok:
+            # An unknown name counts like a wrong PIN and reads the same: no name probing.
+            message = check.message
+            if person is None and "No manager PIN" in message:
+                message = "That name and PIN do not match anyone on this till"
+            self.audit.record(PIN_REFUSED, {"sign_in": name[:60]}, message)
+            return SignIn(False, message)
+        self.audit.record(PIN_ACCEPTED, {"sign_in": person.name}, "accepted", cashier=person.name)
+        self.cashier, self.is_manager = person.name, person.is_manager
+        shift, opened = self.shifts.open(person.name)
+        if opened:
+            self.audit.record("shift_opened", {"shift": shift.shift_id}, cashier=person.name)
+        self.audit.record(
+            "signed_in", {"shift": shift.shift_id, "role": person.role}, cashier=person.name
+        )
+        greeting = f"Signed in as {person.name} ({person.role})."
+        if opened:
+            greeting += f" Shift {shift.shift_id} opened."
+        return SignIn(True, greeting, person.name, person.is_manager, shift)
+
+    def sign_out(self) -> None:
+        if self.cashier is not None:
+            self.audit.record("signed_out", {}, cashier=self.cashier)
+        self.cashier, self.is_manager = None, False
+
+    def close_shift(self, by: str) -> ShiftFacts | None:
+        """A manager ends the shift (after its report); the next sign-in opens a new one."""
+        closed = self.shifts.close(by)
+        if closed is not None:
+            self.audit.record("shift_closed", {"shift": closed.shift_id}, cashier=by)
+        return closed
 
     def _locked_by_history(self) -> float:
         """Seconds left if the last ``PIN_MAX_FAILURES`` PIN checks on this till all failed."""
