@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test check lint sandbox screenshots benchmarks wheel lock clean
+.PHONY: run test check lint sandbox screenshots receipts benchmarks wheel lock clean
 
 run: $(VENV)/.app-installed          ## the cashier app in training mode
 	$(BIN)/pos-app --training
@@ -24,6 +24,9 @@ sandbox: $(VENV)/.app-installed      ## serve the three emulators on 127.0.0.1:8
 
 screenshots: $(VENV)/.dev-installed  ## regenerate docs/screenshots (needs xvfb)
 	$(BIN)/python tools/screenshots.py docs/screenshots
+
+receipts: $(VENV)/.dev-installed     ## regenerate docs/receipts (sample receipts and card label, headless)
+	$(BIN)/python tools/sample_receipts.py docs/receipts
 
 wheel: $(VENV)/.dev-installed
 	$(BIN)/python -m pip wheel --no-deps -w dist .

@@ -29,10 +29,10 @@ PROVIDERS: Final = ("loyaltydog", "leal", "clienttoolbox")
 OPERATIONS: Final = ("redeem", "stamp", "redeem-reward")
 MANAGER_PIN_ENV: Final = "POS_APP_MANAGER_PIN"
 LATER = {
-    "receipt": "receipt rendering",
     "report": "back-office reports",
     "gdpr-export": "GDPR exports",
 }
+PAPERS: Final = ("58", "80", "a4")
 
 
 class UsageError(Exception):
@@ -137,15 +137,48 @@ def build_parser() -> argparse.ArgumentParser:
         help="set a manager's PIN on this till (read twice from the terminal or stdin)",
     )
     manager.add_argument("name", help="the manager's name, as the audit trail shows it")
-    receipt = sub.add_parser("receipt", parents=[common], help="render a receipt to PDF")
-    receipt.add_argument("reference")
+    receipt = sub.add_parser(
+        "receipt", parents=[common], help="render a journaled operation's receipt to PDF"
+    )
+    receipt.add_argument(
+        "reference", help="the code under the receipt's barcode, or the operation's reference"
+    )
     receipt.add_argument("--pdf", required=True, metavar="PATH")
-    report = sub.add_parser("report", parents=[common], help="back-office reports")
-    report.add_argument("kind", choices=["business", "customer", "balances"])
+    receipt.add_argument(
+        "--paper", choices=PAPERS, help="58 or 80 mm roll, or a4 (default: [receipts] paper)"
+    )
+    report = sub.add_parser(
+        "report", parents=[common], help="back-office reports, and the end-of-shift report"
+    )
+    report.add_argument("kind", choices=["business", "customer", "balances", "shift"])
     report.add_argument("--campaign", metavar="ID")
     report.add_argument("--coalition", choices=["points", "storedvalue"])
     report.add_argument("--csv", metavar="PATH")
     report.add_argument("--json", action="store_true")
+    report.add_argument(
+        "--shift",
+        type=int,
+        metavar="N",
+        help="shift: a past shift's number (default: the open one)",
+    )
+    report.add_argument("--pdf", metavar="PATH", help="shift: also render it to PDF")
+    report.add_argument("--paper", choices=PAPERS, help="shift: paper of the PDF (default a4)")
+    report.add_argument(
+        "--manager-pin",
+        metavar="PIN",
+        help=f"shift: the report is for managers (env {MANAGER_PIN_ENV})",
+    )
+    staff = sub.add_parser("staff", parents=[common], help="who may sign in on this till")
+    staff_do = staff.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
+    add = staff_do.add_parser(
+        "add", parents=[common], help="add someone or change their PIN (read twice)"
+    )
+    add.add_argument("name")
+    add.add_argument("--manager", action="store_true", help="may approve and see shift reports")
+    remove = staff_do.add_parser("remove", parents=[common], help="someone left: no more sign-in")
+    remove.add_argument("name")
+    listing = staff_do.add_parser("list", parents=[common], help="everyone who may sign in")
+    listing.add_argument("--json", action="store_true")
     gdpr = sub.add_parser("gdpr-export", parents=[common], help="request a GDPR export")
     who = gdpr.add_mutually_exclusive_group(required=True)
     who.add_argument("--customer-id")
@@ -325,7 +358,7 @@ def _gui(args: argparse.Namespace, data_dir: Path) -> int:
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command
-    if command in LATER:
+    if command in LATER and not (command == "report" and args.kind == "shift"):
         raise UsageError(
             f"{LATER[command]} ({command}) is not yet available in Tillcard {__version__}"
         )
@@ -349,6 +382,16 @@ def run(argv: Sequence[str] | None = None) -> int:
         from pos_app.cli_operations import operate
 
         return operate(args, data_dir)
+    if command in ("receipt", "report"):
+        from pos_app import cli_receipts
+
+        return (cli_receipts.receipt if command == "receipt" else cli_receipts.shift_report)(
+            args, data_dir
+        )
+    if command == "staff":
+        from pos_app.cli_staff import staff
+
+        return staff(args, data_dir)
     if command in ("sync", "queue", "manager-pin"):
         from pos_app import cli_sync
 

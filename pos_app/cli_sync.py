@@ -208,11 +208,11 @@ def queue(args: argparse.Namespace, data_dir: Path) -> int:
     return EXIT_OK
 
 
-def _read_new_pin() -> str:
+def read_new_pin() -> str:
     """Twice, hidden, from a terminal; or two lines on stdin (provisioning scripts)."""
     if sys.stdin.isatty():
         try:
-            first = getpass.getpass("New manager PIN: ")
+            first = getpass.getpass("New PIN: ")
             second = getpass.getpass("The same PIN again: ")
         except EOFError:
             raise Failed("No PIN was entered; nothing was changed") from None
@@ -236,7 +236,7 @@ def manager_pin(args: argparse.Namespace, data_dir: Path) -> int:
     name = args.name.strip()
     if not name or len(name) > 60:
         raise UsageError("A manager's name has 1 to 60 characters")
-    pin = _read_new_pin()
+    pin = read_new_pin()
     problem = check_pin_format(pin)
     if problem is not None:
         raise Failed(f"{problem}; nothing was changed")

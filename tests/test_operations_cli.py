@@ -67,6 +67,16 @@ def till(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Counter:
+    return counter_at(sandbox_server, tmp_path, capsys, monkeypatch)
+
+
+def counter_at(
+    sandbox_server: tuple[str, Sandbox],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Counter:
+    """A till configured for the emulators, its secrets in the environment, no manager PIN."""
     url, sandbox = sandbox_server
     for name, value in secrets_env(sandbox).items():
         monkeypatch.setenv(name, value)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QTreeWidgetItem
 
 from pos_app.domain import CampaignBalance, GiftCard, Money, Provider
 from pos_app.domain.policy import OfflineDecision
+from pos_app.domain.receipts import names_an_operation
 from pos_app.gui.dialogs import (
     ConfirmDialog,
     ManagerPinDialog,
@@ -36,6 +37,7 @@ from pos_app.gui.main_window import MainWindow
 from pos_app.gui.manager_approval import ask_manager
 from pos_app.gui.pending_view import PendingView
 from pos_app.gui.queue_text import pending_preview, short_ref
+from pos_app.gui.receipt_desk import ReceiptDesk
 from pos_app.gui.till_status import TillStatus
 from pos_app.journal.pending_operations import Entry, EntryState
 from pos_app.providers.errors import BackendError
@@ -43,6 +45,7 @@ from pos_app.scanner import ScannerInput
 from pos_app.services.card_actions import ActionResult, CardActions, UndoTicket
 from pos_app.services.delivery import card_key
 from pos_app.services.lookup import LookupInputError, LookupResult, Match, lookup
+from pos_app.services.receipts import find_operation
 from pos_app.services.till import Till
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,8 @@ class CounterScreen(QObject):
         self._dialog: Any = None
         self.pending_view: PendingView | None = None
         self.pin_dialog: ManagerPinDialog | None = None
+        #: Set by the shift desk when staff exist: nothing is scanned or done while signed out.
+        self.sign_in_required = False
         self._promised: set[str] = set()  # references this screen told the cashier were PENDING
         # A reconnect finishes a card's pending operations in a burst: re-read it once after.
         self._reread_timer = QTimer(self)
@@ -96,6 +101,9 @@ class CounterScreen(QObject):
         self.status.backendChanged.connect(lambda _status: self._show_backends())
         self.status.countsChanged.connect(view.show_counts)
         self.status.entryChanged.connect(self._on_entry)
+        self.receipts = ReceiptDesk(view, till, self.actions, self.spawn)
+        self.receipts.opened.connect(self._on_receipt_dialog)
+        self.receipts.undone.connect(lambda _result: self.status.changed())
         self._show_backends()
         view.show_counts(self.status.refresh())
         self._wire()
@@ -127,6 +135,8 @@ class CounterScreen(QObject):
             "F5": self.refresh,
             "F8": self.open_undo,
             "F9": self.open_pending,
+            "F7": self.print_label,
+            "Ctrl+P": self.reprint_last,
             "Escape": self.clear_for_next_customer,
             "Ctrl+L": self.focus_lookup,
         }
@@ -173,8 +183,26 @@ class CounterScreen(QObject):
         self.view.lookup_input.setFocus()
         self.view.lookup_input.selectAll()
 
+    def _dialog_open(self) -> bool:
+        """A dialog (or a receipt's view under a print preview) is on top of the counter."""
+        return any(
+            d is not None and d.is_open
+            for d in (self._dialog, self.receipts.operation_view, self.receipts.preview)
+        )
+
+    def _signed_out(self) -> bool:
+        if self.sign_in_required and self.till.cashier is None:
+            self.view.show_message("Sign in first (F12).", "warn")
+            return True
+        return False
+
+    def _on_receipt_dialog(self, dialog: Any) -> None:
+        dialog.dialog.finished.connect(self._after_dialog)
+
     def on_scanned(self, code: str) -> None:
-        if self._dialog is not None and self._dialog.is_open:
+        if self._signed_out():
+            return
+        if self._dialog_open():
             self.view.show_message(
                 "A card was scanned while a dialog is open; it was ignored. "
                 "Close the dialog (Esc) and scan again.",
@@ -195,9 +223,41 @@ class CounterScreen(QObject):
 
     def start_lookup(self, code: str) -> None:
         code = code.strip()
+        if self._signed_out() or self._dialog_open():
+            return
         if code == self._lookup_code:
             return  # a second Enter while the same lookup runs sends nothing twice
+        if names_an_operation(code):
+            self._open_receipt(code)
+            return
         self.spawn(self._lookup(code))
+
+    def _open_receipt(self, code: str) -> None:
+        """A receipt's barcode: open its operation instead of looking for a card."""
+        entry = find_operation(self.till, code)
+        self.view.lookup_input.clear()
+        if entry is None:
+            self.view.show_message(
+                f"Receipt {code.upper()} is not in this till's journal: it was printed by "
+                "another till, or the code was misread. Scan it again or ask a manager.",
+                "warn",
+            )
+            return
+        self.view.show_message(f"Receipt {code.upper()}: {entry.description}.", "info")
+        self.receipts.open_operation(entry)
+
+    def reprint_last(self) -> None:
+        """Ctrl+P: the newest receipt of this till, in the print preview."""
+        if self._acting or self._dialog_open() or self._signed_out():
+            return
+        self.receipts.reprint_last()
+
+    def print_label(self) -> None:
+        """F7: a label for the shown card (a card issued or replaced at the counter)."""
+        if self._acting or self._dialog_open() or self._signed_out():
+            return
+        shown = self.view.card_stack.currentWidget() is self.view.card_panel
+        self.receipts.print_label(self.view.selected_match() if shown else None)
 
     async def _lookup(self, code: str) -> None:
         view = self.view
@@ -338,6 +398,8 @@ class CounterScreen(QObject):
         if self._dialog is not None and self._dialog.is_open:
             self._dialog.close()
             return
+        if self._dialog_open():
+            return  # a receipt's dialog on top handles its own Esc
         if self._acting:
             return
         self.history.clear()
@@ -347,6 +409,8 @@ class CounterScreen(QObject):
     # -- acting on the card -------------------------------------------------------------------
 
     def _current(self, *, need: str) -> Match | None:
+        if self._signed_out():
+            return None
         match = self.view.selected_match()
         if match is None or self.view.card_stack.currentWidget() is not self.view.card_panel:
             self.view.show_message("Look a card up first.", "warn")
@@ -360,7 +424,7 @@ class CounterScreen(QObject):
             }
             self.view.show_message(words.get(need, "Not possible on this card."), "warn")
             return None
-        if self._acting or (self._dialog is not None and self._dialog.is_open):
+        if self._acting or self._dialog_open():
             return None
         return match
 
@@ -476,7 +540,7 @@ class CounterScreen(QObject):
 
     def open_pending(self) -> None:
         """F9: what this till still owes the back-ends; also the header's F9 button."""
-        if self._acting or (self._dialog is not None and self._dialog.is_open):
+        if self._acting or self._dialog_open():
             return
         view = PendingView(
             self.view.window, self.till, self.status, self.spawn, separator=self.separator
@@ -550,6 +614,7 @@ class CounterScreen(QObject):
             if result.ok:
                 self._load_history(selected)
         self.status.changed()
+        self.receipts.print_after(result)
         self.actionFinished.emit(result)
 
     # -- the sync engine moved an entry --------------------------------------------------------

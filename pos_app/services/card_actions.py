@@ -200,6 +200,9 @@ class CardActions:
             return ActionResult("rejected", f"{ticket.provider.label} cannot undo this.")
         if ticket.provider is Provider.LEAL or not ticket.amount.is_positive:
             return ActionResult("rejected", f"{ticket.provider.label} cannot undo this.")
+        blocked = undo_blocked(self.till, ticket.reference)
+        if blocked is not None:
+            return ActionResult("rejected", blocked)
         entry = refund_entry(
             provider=ticket.provider,
             amount=ticket.amount,
@@ -511,6 +514,18 @@ class CardActions:
         return None
 
 
+def undo_blocked(till: Till, reference: str | None) -> str | None:
+    """Why a redemption may not be undone again, or None: one undo, never two refunds."""
+    if reference is None:
+        return None
+    for undo in till.operations.undos_of(reference):
+        if undo.state is EntryState.DONE:
+            return f"Already undone (ref {undo.key[:8]})."
+        if undo.state not in (EntryState.REJECTED, EntryState.CANCELLED):
+            return f"An undo of this is already on its way (ref {undo.key[:8]}, {undo.state})."
+    return None
+
+
 def undo_ticket(entry: Entry) -> UndoTicket | None:
     """How to reverse a confirmed redemption, where the back-end allows it."""
     transaction = (entry.result or {}).get("transaction_id")
@@ -558,4 +573,12 @@ def _done_message(entry: Entry, result: dict[str, Any], balance_after: Money | N
     return f"Redeemed {amount}.{tail}"
 
 
-__all__ = ["ActionResult", "Approve", "CardActions", "UndoTicket", "explain", "undo_ticket"]
+__all__ = [
+    "ActionResult",
+    "Approve",
+    "CardActions",
+    "UndoTicket",
+    "explain",
+    "undo_blocked",
+    "undo_ticket",
+]
