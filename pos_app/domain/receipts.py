@@ -23,6 +23,7 @@ __all__ = [
     "Receipt",
     "ReceiptLine",
     "money_line",
+    "names_an_operation",
     "receipt_code",
     "reference_prefix",
 ]
@@ -30,7 +31,9 @@ __all__ = [
 RECEIPT_CODE_PREFIX: Final = "TC"
 _CODE_HEX: Final = 12
 _CODE_RE: Final = re.compile(rf"^{RECEIPT_CODE_PREFIX}([0-9A-Fa-f]{{{_CODE_HEX}}})$")
-_KEY_RE: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_KEY_RE: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+#: What a masked card may show besides its mask: the last four characters, nothing more.
+_SHOWN_OF_A_CARD: Final = 4
 
 
 class PaperWidth(StrEnum):
@@ -51,7 +54,7 @@ class PaperWidth(StrEnum):
 
 def receipt_code(reference: str) -> str:
     """``TC`` + the first 12 hex digits of a UUID reference, upper case: e.g. ``TC3F9A1C2B7D4E``."""
-    if not _KEY_RE.match(reference):
+    if not _KEY_RE.fullmatch(reference):
         raise ValueError("a receipt code is made from an operation's UUID reference")
     return RECEIPT_CODE_PREFIX + reference.replace("-", "")[:_CODE_HEX].upper()
 
@@ -66,6 +69,12 @@ def reference_prefix(text: str) -> str | None:
         return None
     digits = found.group(1).lower()
     return f"{digits[:8]}-{digits[8:]}"
+
+
+def names_an_operation(text: str) -> bool:
+    """A receipt code or a whole reference: the lookup field opens the operation, not a card."""
+    clean = text.strip()
+    return reference_prefix(clean) is not None or bool(_KEY_RE.fullmatch(clean.lower()))
 
 
 @dataclass(frozen=True)
@@ -96,8 +105,11 @@ class Receipt:
         require_aware(self.at, "at")
         if self.copy < 0:
             raise ValueError("copy is 0 for the original or the reprint's number")
-        if any(ch.isdigit() for ch in self.masked_card.replace("•", "").strip()[:-4]):
-            raise ValueError("a receipt shows only the last four digits of a card")
+        # Letters count too: a Leal code such as ZTLKCIUD is as good as the card itself.
+        shown = "".join(self.masked_card.replace("•", "").replace("*", "").split())
+        if len(shown) > _SHOWN_OF_A_CARD:
+            raise ValueError("a receipt shows only the last four characters of a card")
+        receipt_code(self.reference)  # the barcode needs it: refuse now, not at print time
 
     @property
     def code(self) -> str:
