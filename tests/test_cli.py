@@ -47,6 +47,7 @@ def test_help_lists_every_contract_command(tmp_path: Path) -> None:
         "sync",
         "queue",
         "receipt",
+        "staff",
         "report",
         "gdpr-export",
         "self-check",
@@ -59,7 +60,11 @@ def test_help_lists_every_contract_command(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["report", "business"], ["receipt", "R-1", "--pdf", "x.pdf"]],
+    [
+        ["report", "business"],
+        ["report", "balances", "--json"],
+        ["gdpr-export", "--email", "a@b.c", "--format", "json"],
+    ],
 )
 def test_later_commands_say_not_yet_available(
     argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -129,7 +129,7 @@ class Totals:
 
 
 def money_text(amounts: Mapping[str, Decimal], separator: str = ".") -> str:
-    """``"$ 25.00"``, ``"$ 25.00 + € 3.00"``, or ``"0"`` when nothing moved."""
+    """``"$ 25.00"``, ``"€ 3.00 + $ 25.00"`` (by currency code), or ``"0"`` when nothing moved."""
     if not amounts:
         return "0"
     return " + ".join(

@@ -94,8 +94,18 @@ _V2 = """
 
 _V3 = """
         ALTER TABLE operations ADD COLUMN undo_of TEXT;         -- the redemption a refund reverses
-        UPDATE operations SET undo_of = json_extract(payload, '$.original') WHERE kind = 'refund';
+        -- Backfill; should an older journal hold two live undos of one sale, only the first
+        -- is linked, so the unique index below can be built (the second stays listed as is).
+        UPDATE operations SET undo_of = json_extract(payload, '$.original') WHERE kind = 'refund'
+            AND (state IN ('rejected', 'cancelled') OR seq = (
+                SELECT MIN(o.seq) FROM operations o WHERE o.kind = 'refund'
+                AND o.state NOT IN ('rejected', 'cancelled')
+                AND json_extract(o.payload, '$.original')
+                    = json_extract(operations.payload, '$.original')));
         CREATE INDEX operations_by_undo ON operations (undo_of) WHERE undo_of IS NOT NULL;
+        -- One live undo per redemption: a refused or cancelled one does not count.
+        CREATE UNIQUE INDEX one_undo_per_redemption ON operations (undo_of)
+            WHERE undo_of IS NOT NULL AND state NOT IN ('rejected', 'cancelled');
         CREATE INDEX operations_by_time ON operations (terminal, created_at);
         ALTER TABLE staff ADD COLUMN active INTEGER NOT NULL DEFAULT 1;  -- 0: left, kept
         CREATE TABLE shifts (

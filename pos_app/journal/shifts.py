@@ -7,7 +7,8 @@ one). The end-of-shift report covers the operations the till made between openin
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from pos_app.domain.shift_report import ShiftFacts
 from pos_app.journal.pending_operations import utc_now
@@ -30,7 +31,11 @@ def _facts(row: tuple[object, ...]) -> ShiftFacts:
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="microseconds")
+    """UTC, like the operations' times; a naive time is refused before it reaches the file
+    (read back, it would make every later look at this till's shifts raise)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("a shift's times must be time-zone aware")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class Shifts:
@@ -68,10 +73,12 @@ class Shifts:
         shift = self.current()
         if shift is None:
             return None
+        closed_at = at or utc_now()
+        replace(shift, closed_at=closed_at, closed_by=by)  # refuses a close before the opening
         with self.db:
             self.db.execute(
                 "UPDATE shifts SET closed_at = ?, closed_by = ? WHERE id = ? AND closed_at IS NULL",
-                (_stamp(at or utc_now()), by, shift.shift_id),
+                (_stamp(closed_at), by, shift.shift_id),
             )
         return self.get(shift.shift_id)
 

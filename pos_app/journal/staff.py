@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
+from typing import Final
 
 from pos_app.journal.pending_operations import utc_now
 
 __all__ = ["Person", "Staff"]
 
 MAX_NAME = 60
+#: ``scrypt$n$r$p$<salt>$<hash>`` as :func:`pos_app.manager_pin.hash_pin` writes it (a salt of
+#: 16+ bytes, a 32-byte hash, both base64): a PIN can never pass for one behind ``scrypt$``.
+_SCRYPT_HASH: Final = re.compile(
+    r"scrypt\$[0-9]+\$[0-9]+\$[0-9]+\$[A-Za-z0-9+/]{22,}={0,2}\$[A-Za-z0-9+/]{43}="
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,7 @@ class Staff:
         Names are matched without regard to case, so "ana" cannot shadow "Ana" at sign-in.
         """
         clean = _clean(name)
-        if not pin_hash.startswith("scrypt$"):
+        if not _SCRYPT_HASH.fullmatch(pin_hash):
             raise ValueError("Only a scrypt PIN hash may be stored")
         existing = self.db.execute(
             "SELECT name FROM staff WHERE name = ? COLLATE NOCASE", (clean,)

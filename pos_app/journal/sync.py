@@ -319,14 +319,20 @@ class SyncEngine:
         return max(wait, 0.01)
 
     def _start_card(self, card: tuple[Provider, str], *, force: bool = False) -> None:
-        if card in self._busy or (not force and len(self._busy) >= self.concurrency):
+        # A worker that has returned but whose done-callback has not run yet counts as gone:
+        # otherwise a cashier's send in that instant would start nothing and wait its patience.
+        running = self._busy.get(card)
+        if running is not None and not running.done():
+            return
+        if not force and len(self._busy) >= self.concurrency:
             return
         task = asyncio.create_task(self._work_card(card), name=f"sync {card[0].value}")
         self._busy[card] = task
         task.add_done_callback(functools.partial(self._finished, card))
 
-    def _finished(self, card: tuple[Provider, str], _task: asyncio.Task[None]) -> None:
-        self._busy.pop(card, None)
+    def _finished(self, card: tuple[Provider, str], task: asyncio.Task[None]) -> None:
+        if self._busy.get(card) is task:  # not a newer worker started for the same card
+            del self._busy[card]
         self.wake()
 
     async def _stop_workers(self) -> None:

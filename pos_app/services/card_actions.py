@@ -298,6 +298,12 @@ class CardActions:
             entry = till.operations.add(
                 new, state=EntryState.HELD if skip_wait else EntryState.PENDING
             )
+        except sqlite3.IntegrityError:
+            if new.undo_of is None:
+                raise
+            # Another till or window journaled an undo of this sale a moment ago.
+            why = undo_blocked(till, new.undo_of) or "It is being undone elsewhere."
+            return ActionResult("rejected", f"{why} Nothing was changed.", provider=new.provider)
         except (sqlite3.Error, OSError) as exc:
             log.error("journal write failed before %s was sent: %s", new.key[:8], exc)
             return ActionResult(
@@ -515,14 +521,25 @@ class CardActions:
 
 
 def undo_blocked(till: Till, reference: str | None) -> str | None:
-    """Why a redemption may not be undone again, or None: one undo, never two refunds."""
+    """Why a redemption may not be undone again, or None: one undo, never two refunds.
+
+    The journal backs this up: a unique index allows one live undo per redemption, so two tills
+    or windows racing past this check cannot both journal one.
+    """
     if reference is None:
         return None
     for undo in till.operations.undos_of(reference):
         if undo.state is EntryState.DONE:
             return f"Already undone (ref {undo.key[:8]})."
+        if undo.state in (EntryState.NEEDS_ATTENTION, EntryState.RESOLVED):
+            # Refused after the till said PENDING: the manager settles it (perhaps by hand), so
+            # a second undo here could pay the customer twice.
+            return f"An earlier undo (ref {undo.key[:8]}) is for a manager to settle."
         if undo.state not in (EntryState.REJECTED, EntryState.CANCELLED):
-            return f"An undo of this is already on its way (ref {undo.key[:8]}, {undo.state})."
+            return (
+                f"An undo of this is already on its way (ref {undo.key[:8]}, "
+                f"{undo.state.value.replace('_', ' ')})."
+            )
     return None
 
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from pos_app.domain import OperationKind, Provider
 from pos_app.journal.pending_operations import Entry, EntryState, utc_now
-from pos_app.services.card_actions import UndoTicket, undo_ticket
+from pos_app.services.card_actions import UndoTicket, undo_blocked, undo_ticket
 from pos_app.services.till import Till
 
 __all__ = ["UndoCheck", "check_undo"]
@@ -28,24 +28,20 @@ class UndoCheck:
 
 def check_undo(till: Till, entry: Entry) -> UndoCheck:
     """May this operation be undone now, by whom, and if not, why (in the cashier's words)."""
+    if entry.provider is Provider.LEAL:
+        return UndoCheck(False, "Leal has no undo: stamps and rewards are corrected in Leal.")
     if entry.kind is not OperationKind.REDEEM:
         what = "an undo" if entry.kind is OperationKind.REFUND else "this kind of operation"
         return UndoCheck(False, f"Tillcard cannot undo {what}.")
-    if entry.provider is Provider.LEAL:
-        return UndoCheck(False, "Leal has no undo.")
     if entry.state is not EntryState.DONE:
         return UndoCheck(
             False,
             "Only a confirmed redemption can be undone; this one is "
             f"{entry.state.value.replace('_', ' ')}.",
         )
-    for undo in till.operations.undos_of(entry.key):
-        if undo.state is EntryState.DONE:
-            return UndoCheck(False, f"Already undone (ref {undo.key[:8]}).")
-        if undo.state not in (EntryState.REJECTED, EntryState.CANCELLED):
-            return UndoCheck(
-                False, f"An undo of this is already on its way (ref {undo.key[:8]}, {undo.state})."
-            )
+    blocked = undo_blocked(till, entry.key)
+    if blocked is not None:
+        return UndoCheck(False, blocked)
     ticket = undo_ticket(entry)
     if ticket is None:
         return UndoCheck(False, "The back-end's transaction number is missing; undo it there.")

@@ -19,7 +19,7 @@ from pos_app.domain.receipts import (
 from pos_app.journal.pending_operations import Entry, EntryState, utc_now
 from pos_app.services.till import Till
 
-__all__ = ["find_operation", "last_receipt", "receipt_for", "record_print"]
+__all__ = ["find_operation", "last_receipt", "printed_copies", "receipt_for", "record_print"]
 
 _TITLES = {
     OperationKind.REDEEM: "Redemption",
@@ -46,6 +46,8 @@ def _mark(entry: Entry, undone_by: Entry | None) -> str | None:
     if entry.state in _OPEN:
         return f"PENDING — not yet confirmed by {label}; it will be sent exactly once"
     if entry.state in (EntryState.REJECTED, EntryState.CANCELLED):
+        if entry.kind is OperationKind.REFUND:
+            return "NOT DONE — nothing was given back"
         return "NOT DONE — nothing was charged"
     if entry.state is EntryState.NEEDS_ATTENTION:
         return f"NOT CONFIRMED — {label} refused it after the sale; the shop will contact you"

@@ -35,6 +35,8 @@ def test_there_are_modules_to_check() -> None:
         "points",
         "operations",
         "policy",
+        "receipts",
+        "shift_report",
     }
 
 

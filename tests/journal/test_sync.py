@@ -289,3 +289,26 @@ async def test_an_expired_loyaltydog_key_is_checked_in_the_history_first(
     assert entry.state is EntryState.DONE
     assert len(ledger(url)) == 1
     assert (entry.result or {}).get("reconciled") == ("found in history" if applied else None)
+
+
+async def test_an_operation_right_after_another_on_one_card_is_sent_at_once(
+    counter: Any,
+) -> None:
+    """The card's worker may have returned without its done-callback having run yet; a send
+    in that instant must still start one (it used to wait the whole patience, then cancel)."""
+    url, till, actions = counter
+    match = await find(till, MAIN_CARD, Provider.LOYALTYDOG)
+    sale = await actions.redeem(match, usd("3.00"))
+    assert sale.undo is not None, sale.message
+    faults(url, "loyaltydog", outage=True)
+    refused = await actions.undo(sale.undo)  # refunds need the back-end: cancelled
+    assert refused.state == "rejected", refused.message
+    faults(url, "loyaltydog")
+    began = asyncio.get_running_loop().time()
+    undone = await actions.undo(sale.undo)
+    assert undone.state == "done", undone.message
+    assert asyncio.get_running_loop().time() - began < 2.0  # patience is 5 s
+    assert [(e["operation"], e["amount"]) for e in ledger(url)] == [
+        ("redeem", "3.00"),
+        ("refund", "3.00"),
+    ]
