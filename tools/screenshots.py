@@ -30,6 +30,7 @@ POINTS_CARD = "3141592653"  # seed 0: Amy Acker, 1250 points
 UNKNOWN = "9999888877776666"
 GIFT_100 = "6215943836307608"  # seed 0: Alice Martin, $ 100.00
 STAGE = "stage-needs-attention"  # not an xdotool command: see _stage_needs_attention
+LAST_RECEIPT = "type-last-receipt"  # not an xdotool command: see _last_receipt_code
 
 # (shot name or None, xdotool commands run before it, seconds to settle)
 SCRIPT: list[tuple[str | None, list[list[str]], float]] = [
@@ -65,6 +66,84 @@ SCRIPT: list[tuple[str | None, list[list[str]], float]] = [
     (None, [["key", "Return"]], 1.0),
     ("pending_view", [["key", "F9"], ["key", "Down"], ["key", "Down"]], 1.5),
 ]
+
+
+def shift_shots() -> list[tuple[str | None, list[list[str]], float]]:
+    """Sign-in (F12) and the end-of-shift report (F10), after the pending list above.
+
+    Back online first, so the offline redemptions sync; then a wrong PIN in the sign-in dialog
+    (its error line is the shot), the training manager signs in, does a little work (one stamp
+    offline, so the report has a PENDING figure), and opens the shift report, which needs no
+    second PIN for a manager.
+    """
+    return [
+        (None, [["key", "Escape"], ["key", "Escape"], ["key", "ctrl+shift+o"]], 4.0),
+        (
+            "sign_in",
+            [
+                ["key", "F12"],
+                ["type", "--delay", "120", "Ana"],
+                ["key", "Tab"],
+                ["type", "--delay", "150", "1111"],
+                ["key", "Return"],
+            ],
+            1.5,
+        ),
+        (
+            None,
+            [
+                ["key", "shift+Tab"],
+                ["key", "ctrl+a"],
+                ["type", "--delay", "60", "Training manager"],
+                ["key", "Tab"],
+                ["type", "--delay", "150", "0000"],
+                ["key", "Return"],
+            ],
+            1.5,
+        ),
+        (None, [["type", "--delay", "5", STAMP_CARD], ["key", "Return"]], 2.0),
+        (None, [["key", "F3"], ["key", "plus"], ["key", "Return"]], 2.0),
+        (None, [["key", "Return"], ["key", "Escape"]], 0.5),
+        (None, [["type", "--delay", "5", GIFT_CARD], ["key", "Return"]], 2.5),
+        (None, [["key", "F2"], ["type", "--delay", "150", "5"], ["key", "Return"]], 2.0),
+        (None, [["key", "Return"], ["key", "Escape"]], 0.5),
+        # One stamp made offline: the report counts it apart, as PENDING.
+        (None, [["key", "ctrl+shift+o"]], 3.0),
+        (None, [["type", "--delay", "5", STAMP_CARD], ["key", "Return"]], 2.0),
+        (None, [["key", "F3"], ["key", "Return"]], 2.0),
+        (None, [["key", "Return"], ["key", "Escape"]], 0.5),
+        ("shift_report", [["key", "F10"]], 2.0),
+    ]
+
+
+def receipt_shots() -> list[tuple[str | None, list[list[str]], float]]:
+    """A redemption's receipt in the preview (Ctrl+P), then that receipt scanned back."""
+    return [
+        (None, [["key", "Escape"], ["key", "Escape"], ["key", "ctrl+shift+o"]], 4.0),
+        (None, [["type", "--delay", "5", GIFT_100], ["key", "Return"]], 2.0),
+        (None, [["key", "F2"], ["type", "--delay", "150", "12.50"], ["key", "Return"]], 2.0),
+        (None, [["key", "Return"], ["key", "Escape"]], 0.5),
+        ("receipt_preview", [["key", "ctrl+p"]], 2.0),
+        (None, [["key", "Escape"]], 0.5),
+        ("operation_view", [[LAST_RECEIPT], ["key", "Return"]], 2.0),
+        ("operation_undone", [["key", "F8"]], 3.0),
+    ]
+
+
+def _last_receipt_code(data_dir: Path) -> str:
+    """The receipt code of the newest redemption in the training journal, as its barcode says."""
+    import sqlite3
+
+    from pos_app.domain.receipts import receipt_code
+
+    db = sqlite3.connect(data_dir / "training" / "journal.sqlite3")
+    try:
+        (key,) = db.execute(
+            "SELECT key FROM operations WHERE kind = 'redeem' ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        db.close()
+    return receipt_code(str(key))
 
 
 def _need(tool: str) -> None:
@@ -126,10 +205,13 @@ def main() -> int:
                 window = _xdo(env, "search", "--sync", "--name", "Tillcard").splitlines()[0]
                 _xdo(env, "windowsize", window, "100%", "100%")
                 _xdo(env, "windowfocus", "--sync", window)
-                for name, commands, settle in SCRIPT:
+                for name, commands, settle in [*SCRIPT, *shift_shots(), *receipt_shots()]:
                     for command in commands:
                         if command == [STAGE]:
                             _stage_needs_attention(Path(data_dir))
+                        elif command == [LAST_RECEIPT]:
+                            code = _last_receipt_code(Path(data_dir))
+                            _xdo(env, "type", "--delay", "5", code)
                         else:
                             _xdo(env, *command)
                         time.sleep(0.3)

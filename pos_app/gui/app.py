@@ -103,6 +103,7 @@ async def _run(view: MainWindow, prepare: Callable[[], Setup], painted: asyncio.
             await painted.wait()
 
     from pos_app.gui.counter_screen import CounterScreen
+    from pos_app.gui.shift_desk import ShiftDesk
     from pos_app.problems import JournalUnavailable
     from pos_app.providers.factory import build_backends
     from pos_app.scanner import ScannerInput
@@ -138,6 +139,9 @@ async def _run(view: MainWindow, prepare: Callable[[], Setup], painted: asyncio.
             "Nothing you do here touches a real card.",
             "info",
         )
+    # Sign-in last: in training its greeting joins the message above; elsewhere its dialog
+    # locks the till before anything typed early is honoured.
+    desk = ShiftDesk(view, till, screen, training=view.training)
     if entered:  # Enter pressed while the back-ends were loading: honour it now
         screen.start_lookup(view.lookup_input.text())
     _note_ready(READY_WIRED_SUFFIX)
@@ -145,6 +149,7 @@ async def _run(view: MainWindow, prepare: Callable[[], Setup], painted: asyncio.
     try:
         await closed.wait()
     finally:
+        desk.close()  # closes the sign-in dialog if it is up; signs out in the audit trail
         screen.close()
         await till.close()  # stops sync and probes, releases the sync lock, closes the journal
     return 0

@@ -16,6 +16,10 @@ FORMS = (
     "confirm_dialog.ui",
     "manager_pin_dialog.ui",
     "pending_view.ui",
+    "sign_in_dialog.ui",
+    "shift_report_view.ui",
+    "operation_view.ui",
+    "print_preview.ui",
 )
 
 

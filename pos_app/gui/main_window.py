@@ -49,6 +49,8 @@ STATUS_TONE = {
     "voided": "bad",
     "depleted": "warn",
 }
+#: The keys that are not on a button, shown in the status bar.
+KEY_HINT = "F10 Shift · F12 Sign out · Ctrl+P Reprint"
 KIND_LABEL = {
     "gift_card": "GIFT CARD",
     "stamp_card": "STAMP CARD",
@@ -112,7 +114,11 @@ class MainWindow:
             name: c(QPushButton, f"{name}Button")
             for name in ("redeem", "stamp", "reward", "refresh", "undo")
         }
-        c(QLabel, "terminalLabel").setText(f"{terminal_id} · {cashier}" if cashier else terminal_id)
+        self.terminal_id = terminal_id
+        self.terminal_label: QLabel = c(QLabel, "terminalLabel")
+        self.terminal_label.setText(terminal_id)
+        if cashier:
+            self.show_cashier(cashier)
         c(QLabel, "modeBadge").setVisible(training)
         c(QLabel, "trainingCardsLabel").setVisible(training)
         self.training_cards.setVisible(training)
@@ -120,6 +126,10 @@ class MainWindow:
         self.pending_mark.setVisible(False)
         self.last_sync_label = QLabel("")
         self.last_sync_label.setObjectName("lastSyncLabel")
+        self.key_hint = QLabel(KEY_HINT)
+        self.key_hint.setObjectName("keyHintLabel")
+        self.key_hint.setAccessibleName("Keys")
+        window.statusBar().addPermanentWidget(self.key_hint)
         window.statusBar().addPermanentWidget(self.last_sync_label)
         for widget in (self.reward_list, self.history_table, self.training_cards):
             widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -157,6 +167,17 @@ class MainWindow:
         """tone: info, ok, warn, bad, busy — the words always carry the meaning too."""
         self.message.setText(text)
         _set_tone(self.message, tone)
+
+    def show_cashier(self, name: str | None, role: str | None = None) -> None:
+        """Who is signed in, under the till's name and their role: "till-1 · cashier" / "Ana".
+
+        Two fixed lines: the name gets a line of its own, so even a long one fits beside the
+        rest of the header at its widest on a 1280-pixel till screen, without being cut.
+        """
+        who = "nobody signed in" if name is None else name
+        first = f"{self.terminal_id} · {role}" if name is not None and role else self.terminal_id
+        self.terminal_label.setText(f"{first}\n{who}")
+        self.terminal_label.setAccessibleName(f"Till {self.terminal_id}, {who}")
 
     def show_ready(self) -> None:
         self.result_list.clear()

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import secrets
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +55,12 @@ TRAINING_MANAGER = "Training manager"
 TRAINING_MANAGER_PIN = "0000"
 TRAINING_CASHIER = "Ana"
 TRAINING_CASHIER_PIN = "1234"
+
+
+@functools.cache
+def _no_one() -> str:
+    """The hash an unknown name is checked against (made once, on the first unknown name)."""
+    return hash_pin(f"{secrets.randbelow(10**12):012d}")
 
 
 @dataclass(frozen=True)
@@ -194,12 +202,11 @@ class Till:
             self.audit.record(PIN_LOCKED, {"sign_in": name[:60]}, message)
             return SignIn(False, message)
         person = self.staff.person(name)
-        check = self.lockout.attempt(pin, [person.pin_hash] if person else [])
+        # An unknown name is checked against a hash no one knows the PIN of: it costs, counts
+        # and reads exactly like a wrong PIN, so the dialog cannot be used to probe for names.
+        check = self.lockout.attempt(pin, [person.pin_hash if person else _no_one()])
         if person is None or not check.ok:
-            # An unknown name counts like a wrong PIN and reads the same: no name probing.
-            message = check.message
-            if person is None and "No manager PIN" in message:
-                message = "That name and PIN do not match anyone on this till"
+            message = check.message if not check.ok else "Wrong PIN"
             self.audit.record(PIN_REFUSED, {"sign_in": name[:60]}, message)
             return SignIn(False, message)
         self.audit.record(PIN_ACCEPTED, {"sign_in": person.name}, "accepted", cashier=person.name)

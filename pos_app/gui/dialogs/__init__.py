@@ -11,6 +11,7 @@ from pos_app.gui.dialogs.confirm import ConfirmDialog
 from pos_app.gui.dialogs.manager_pin import ManagerPinDialog
 from pos_app.gui.dialogs.redeem import RedeemDialog
 from pos_app.gui.dialogs.reward import RewardDialog
+from pos_app.gui.dialogs.sign_in import SignInDialog
 from pos_app.gui.dialogs.stamps import StampsDialog
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Phase",
     "RedeemDialog",
     "RewardDialog",
+    "SignInDialog",
     "StampsDialog",
 ]
 
