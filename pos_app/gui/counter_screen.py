@@ -595,6 +595,9 @@ class CounterScreen(QObject):
                 self._undo = None
             elif result.undo is not None:
                 self._undo = result.undo
+        not_printed = self.receipts.print_after(result)
+        if not_printed is not None:
+            message += f"\n{not_printed}"
         tone = RESULT_TONE.get(result.state, "bad")
         self.view.show_message(message, tone)
         if dialog is not None:
@@ -614,7 +617,6 @@ class CounterScreen(QObject):
             if result.ok:
                 self._load_history(selected)
         self.status.changed()
-        self.receipts.print_after(result)
         self.actionFinished.emit(result)
 
     # -- the sync engine moved an entry --------------------------------------------------------

@@ -102,12 +102,15 @@ class ReceiptDesk(QObject):
             return
         self.preview_receipt(entry)
 
-    def print_after(self, result: ActionResult) -> None:
-        """``[receipts] print_after_operation``: straight to the printer, no preview."""
+    def print_after(self, result: ActionResult) -> str | None:
+        """``[receipts] print_after_operation``: straight to the printer, no preview.
+
+        Returns what went wrong, for the screen to add to the operation's own message.
+        """
         if not self.till.config.receipts.print_after_operation or result.reference is None:
-            return
+            return None
         if not (result.ok or result.pending):
-            return
+            return None
         from pos_app.printing.receipt_print import print_receipt
 
         entry = self.till.operations.get(result.reference)
@@ -115,9 +118,9 @@ class ReceiptDesk(QObject):
         config = self.till.config.receipts
         problem = print_receipt(slip, config.paper, config.printer)
         if problem is not None:
-            self.view.show_message(f"{problem} Ctrl+P shows the receipt again.", "warn")
-            return
+            return f"The receipt did not print: {problem} Ctrl+P shows it again."
         record_print(self.till, slip, config.printer or "default printer")
+        return None
 
     def print_label(self, match: Match | None) -> None:
         """F7: a new label for a card issued or replaced (its barcode is the card number)."""

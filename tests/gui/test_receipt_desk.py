@@ -19,7 +19,7 @@ from pos_app.domain.receipts import receipt_code
 from pos_app.gui.operation_view import OperationView
 from pos_app.journal.pending_operations import EntryState, utc_now
 from pos_app.services.till import TRAINING_MANAGER_PIN
-from tests.gui.conftest import Run, eventually
+from tests.gui.conftest import MakeTill, Run, eventually
 from tests.gui.counter import Counter
 from tests.tills import MAIN_CARD, find, usd
 
@@ -212,5 +212,27 @@ def test_signed_out_the_counter_takes_no_scan(till: Counter, run: Run) -> None:
         till.core.cashier = "Ana"
         result = await till.look_up(MAIN_CARD)
         assert result.matches
+
+    run(body())
+
+
+def test_printing_after_each_operation_says_when_there_is_no_printer(
+    make_till: MakeTill, run: Run
+) -> None:
+    """This machine has no printer installed: a real condition, the one a new till meets."""
+    till = make_till(config={"receipts": {"print_after_operation": True}})
+
+    async def body() -> None:
+        match = await find(till.core, MAIN_CARD, Provider.LOYALTYDOG)
+        result = await till.act(
+            lambda: till.screen._act(None, till.screen.actions.redeem(match, usd("2.00")))
+        )
+        assert result.ok, result.message
+        shown = till.view.message.text()
+        assert shown.startswith("Redeemed $ 2.00.")  # the operation's own answer stays first
+        assert "The receipt did not print: No printer is set up" in shown
+        assert "Ctrl+P shows it again." in shown
+        printed = till.core.db.execute("SELECT COUNT(*) FROM receipt_prints").fetchone()
+        assert printed == (0,)  # nothing was printed, so no copy was counted
 
     run(body())
