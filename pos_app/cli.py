@@ -388,18 +388,14 @@ def run(argv: Sequence[str] | None = None) -> int:
         return (cli_receipts.receipt if command == "receipt" else cli_receipts.shift_report)(
             args, data_dir
         )
-    if command == "staff":
-        from pos_app.cli_staff import staff
+    if command in ("staff", "manager-pin"):
+        from pos_app import cli_staff
 
-        return staff(args, data_dir)
-    if command in ("sync", "queue", "manager-pin"):
+        return (cli_staff.staff if command == "staff" else cli_staff.manager_pin)(args, data_dir)
+    if command in ("sync", "queue"):
         from pos_app import cli_sync
 
-        return {
-            "sync": cli_sync.sync,
-            "queue": cli_sync.queue,
-            "manager-pin": cli_sync.manager_pin,
-        }[command](args, data_dir)
+        return (cli_sync.sync if command == "sync" else cli_sync.queue)(args, data_dir)
     return _gui(args, data_dir)
 
 

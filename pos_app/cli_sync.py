@@ -25,9 +25,7 @@ from pos_app.cli import (
     EXIT_FAILED,
     EXIT_OK,
     Failed,
-    UsageError,
     backend_setup,
-    config_from_args,
 )
 from pos_app.cli_operations import age_text, close_till, journal_failed, open_till
 
@@ -224,31 +222,3 @@ def read_new_pin() -> str:
     if first != second:
         raise Failed("The two PINs are different; nothing was changed")
     return first
-
-
-def manager_pin(args: argparse.Namespace, data_dir: Path) -> int:
-    """Only the scrypt hash is stored; the change itself goes into the audit trail."""
-    from pos_app.journal.audit_trail import AuditTrail
-    from pos_app.journal.database import open_journal
-    from pos_app.journal.staff import Staff
-    from pos_app.manager_pin import check_pin_format, hash_pin
-
-    name = args.name.strip()
-    if not name or len(name) > 60:
-        raise UsageError("A manager's name has 1 to 60 characters")
-    pin = read_new_pin()
-    problem = check_pin_format(pin)
-    if problem is not None:
-        raise Failed(f"{problem}; nothing was changed")
-    config = config_from_args(args)
-    terminal = config.terminal.id if config else "pos-app"
-    journal = open_journal(data_dir)
-    try:
-        Staff(journal).set_manager(name, hash_pin(pin))
-        AuditTrail(journal, terminal).record("manager_pin_set", {"manager": name}, "ok")
-    except sqlite3.Error as exc:
-        raise Failed(journal_failed(data_dir, exc)) from None
-    finally:
-        journal.close()
-    print(f"Manager PIN set for {name} on this till.")
-    return EXIT_OK

@@ -13,7 +13,6 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-import pypdfium2 as pdfium
 import pytest
 
 from pos_app.domain.receipts import receipt_code
@@ -22,6 +21,7 @@ from pos_app.journal.shifts import Shifts
 from pos_app.journal.staff import Staff
 from pos_app.sandbox.state import Sandbox
 from tests.cli_tills import ANA_CODE, MAIN_CARD, STORED_VALUE
+from tests.printing.pdf_reading import pdf_pages
 from tests.test_operations_cli import Counter, counter_at
 
 
@@ -36,11 +36,7 @@ def till(
 
 
 def pdf_text(path: Path) -> str:
-    document = pdfium.PdfDocument(str(path))
-    try:
-        return "\n".join(page.get_textpage().get_text_range() for page in document)
-    finally:
-        document.close()
+    return "\n".join(page.text for page in pdf_pages(path))
 
 
 def _open_shift(till: Counter, by: str = "Ana") -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,28 @@ def open_till(
     backends = build_backends(config, sandbox_credentials(sandbox.seed_summary()))
     till = Till.open(data_dir, config, backends, training=training)
     return till, CardActions(till)
+
+
+@dataclass
+class Counter:
+    """A till with its actions and the emulators' address, for service tests."""
+
+    url: str
+    till: Till
+    actions: CardActions
+
+
+@contextlib.asynccontextmanager
+async def counter_at(
+    sandbox_server: tuple[str, Sandbox], data_dir: Path, **sections: Any
+) -> AsyncIterator[Counter]:
+    """:func:`open_till`, closed again however the test ends."""
+    url, sandbox = sandbox_server
+    till, actions = open_till(url, sandbox, data_dir, **sections)
+    try:
+        yield Counter(url, till, actions)
+    finally:
+        await till.close()
 
 
 async def find(till: Till, code: str, provider: Provider, **want: Any) -> Match:

@@ -69,7 +69,6 @@ class ReceiptDesk(QObject):
 
     def preview_receipt(self, entry: Entry, parent: QWidget | None = None) -> None:
         """The print preview of one operation's receipt; every print or PDF counts a copy."""
-        from pos_app.gui.print_preview import PrintPreview
         from pos_app.printing.receipt_print import paint_receipt
 
         till = self.till
@@ -81,13 +80,33 @@ class ReceiptDesk(QObject):
             record_print(till, receipt_for(till, entry), how)
             self.view.show_message(f"Receipt {receipt_code(entry.key)} printed ({how}).", "ok")
 
-        preview = PrintPreview(
+        self._preview(
             parent or self.view.window,
-            title=f"Receipt {receipt_code(entry.key)} — {entry.description}",
+            f"Receipt {receipt_code(entry.key)} — {entry.description}",
+            paint,
+            f"receipt-{receipt_code(entry.key)}.pdf",
+            printed,
+        )
+
+    def _preview(
+        self,
+        parent: QWidget,
+        title: str,
+        paint: Callable[[Any, Any], None],
+        pdf_name: str,
+        printed: Callable[[str], None],
+    ) -> None:
+        """The till's paper and printer, and the counter told which dialog is on top."""
+        from pos_app.gui.print_preview import PrintPreview
+
+        receipts = self.till.config.receipts
+        preview = PrintPreview(
+            parent,
+            title=title,
             paint=paint,
-            paper=till.config.receipts.paper,
-            pdf_name=f"receipt-{receipt_code(entry.key)}.pdf",
-            printer_name=till.config.receipts.printer,
+            paper=receipts.paper,
+            pdf_name=pdf_name,
+            printer_name=receipts.printer,
             on_printed=printed,
         )
         self.preview = preview
@@ -135,7 +154,6 @@ class ReceiptDesk(QObject):
                 "warn",
             )
             return
-        from pos_app.gui.print_preview import PrintPreview
         from pos_app.printing.card_labels import CardLabel, paint_label
 
         label = CardLabel(
@@ -154,18 +172,13 @@ class ReceiptDesk(QObject):
             )
             self.view.show_message(f"Card label for {match.masked_number} printed ({how}).", "ok")
 
-        preview = PrintPreview(
+        self._preview(
             self.view.window,
-            title=f"Card label {match.masked_number}",
-            paint=lambda printer, _paper: paint_label(printer, label),
-            paper=till.config.receipts.paper,
-            pdf_name=f"card-label-{match.masked_number[-4:]}.pdf",
-            printer_name=till.config.receipts.printer,
-            on_printed=printed,
+            f"Card label {match.masked_number}",
+            lambda printer, _paper: paint_label(printer, label),
+            f"card-label-{match.masked_number[-4:]}.pdf",
+            printed,
         )
-        self.preview = preview
-        preview.open()
-        self.opened.emit(preview)
 
     # -- a scanned receipt -------------------------------------------------------------------
 

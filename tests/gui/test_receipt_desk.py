@@ -21,6 +21,7 @@ from pos_app.journal.pending_operations import EntryState, utc_now
 from pos_app.services.till import TRAINING_MANAGER_PIN
 from tests.gui.conftest import MakeTill, Run, eventually
 from tests.gui.counter import Counter
+from tests.printing.pdf_reading import only_page
 from tests.tills import MAIN_CARD, find, usd
 
 
@@ -234,5 +235,31 @@ def test_printing_after_each_operation_says_when_there_is_no_printer(
         assert "Ctrl+P shows it again." in shown
         printed = till.core.db.execute("SELECT COUNT(*) FROM receipt_prints").fetchone()
         assert printed == (0,)  # nothing was printed, so no copy was counted
+
+    run(body())
+
+
+def test_f7_prints_the_shown_cards_label_with_its_full_number(till: Counter, run: Run) -> None:
+    async def body() -> None:
+        await till.shortcut(Qt.Key.Key_F7)
+        assert "Look a card up first" in till.view.message.text()
+        await till.look_up(MAIN_CARD)
+        await till.shortcut(Qt.Key.Key_F7)
+        preview = till.screen.receipts.preview
+        assert preview is not None
+        assert preview.is_open
+        assert preview.dialog.windowTitle() == "Card label •••• 7608"
+        path = till.core.data_dir / "label.pdf"
+        preview.save_pdf(path)
+        assert MAIN_CARD in only_page(path).letters  # the label is the card itself
+        (line,) = till.core.audit.recent(1, "card_label_printed")
+        assert line.detail == {"card": "•••• 7608", "provider": "loyaltydog", "how": "pdf"}
+        preview.close()
+
+        leal = next(c for c in till.seed["leal"]["customers"] if c["id"] == 9001)["card_code"]
+        await till.look_up(str(leal))
+        await till.shortcut(Qt.Key.Key_F7)
+        assert "Leal does not give Tillcard this card's number" in till.view.message.text()
+        assert not till.screen.receipts.preview.is_open
 
     run(body())

@@ -7,7 +7,6 @@ whether it went through) and for what must never be on it: the full card number 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from pos_app.domain import Money, Provider, mask
 from pos_app.domain.receipts import Receipt, receipt_code
 from pos_app.journal.pending_operations import Entry, EntryState
 from pos_app.sandbox.state import Sandbox
-from pos_app.services.card_actions import CardActions
 from pos_app.services.receipts import (
     find_operation,
     last_receipt,
@@ -24,37 +22,27 @@ from pos_app.services.receipts import (
     receipt_for,
     record_print,
 )
-from pos_app.services.till import TRAINING_CASHIER, TRAINING_CASHIER_PIN, Till
+from pos_app.services.till import TRAINING_CASHIER, TRAINING_CASHIER_PIN
 from tests.tills import (
     ANA_CODE,
     MAIN_CARD,
     STORED_VALUE,
+    Counter,
+    counter_at,
     faults,
     find,
     ledger,
-    open_till,
     ref,
     usd,
 )
 
 
-@dataclass
-class Counter:
-    url: str
-    till: Till
-    actions: CardActions
-
-
 @pytest.fixture
 async def counter(sandbox_server: tuple[str, Sandbox], tmp_path: Path) -> AsyncIterator[Counter]:
-    url, sandbox = sandbox_server
-    till, actions = open_till(url, sandbox, tmp_path)
-    signed = till.sign_in(TRAINING_CASHIER, TRAINING_CASHIER_PIN)
-    assert signed.ok, signed.message
-    try:
-        yield Counter(url, till, actions)
-    finally:
-        await till.close()
+    async with counter_at(sandbox_server, tmp_path) as counter:
+        signed = counter.till.sign_in(TRAINING_CASHIER, TRAINING_CASHIER_PIN)
+        assert signed.ok, signed.message
+        yield counter
 
 
 def paper(receipt: Receipt) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import csv
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,36 +17,34 @@ import pytest
 from pos_app.domain import Money, Provider
 from pos_app.domain.shift_report import CSV_HEADER, NO_CASHIER, ShiftReport, Totals, plain_money
 from pos_app.sandbox.state import Sandbox
-from pos_app.services.card_actions import ActionResult, CardActions
+from pos_app.services.card_actions import ActionResult
 from pos_app.services.shift_reports import report_for, write_csv
 from pos_app.services.till import (
     TRAINING_CASHIER,
     TRAINING_CASHIER_PIN,
     TRAINING_MANAGER,
     TRAINING_MANAGER_PIN,
-    Till,
 )
-from tests.tills import ANA_CODE, MAIN_CARD, POINTS, STORED_VALUE, faults, find, open_till, usd
+from tests.tills import (
+    ANA_CODE,
+    MAIN_CARD,
+    POINTS,
+    STORED_VALUE,
+    Counter,
+    counter_at,
+    faults,
+    find,
+    usd,
+)
 
 LD, LEAL, CTB = Provider.LOYALTYDOG, Provider.LEAL, Provider.CLIENTTOOLBOX
 OTHER_CARD = "6119786109373652"  # LoyaltyDog seed 0: 24.50 USD, partly used
 
 
-@dataclass
-class Counter:
-    url: str
-    till: Till
-    actions: CardActions
-
-
 @pytest.fixture
 async def counter(sandbox_server: tuple[str, Sandbox], tmp_path: Path) -> AsyncIterator[Counter]:
-    url, sandbox = sandbox_server
-    till, actions = open_till(url, sandbox, tmp_path)
-    try:
-        yield Counter(url, till, actions)
-    finally:
-        await till.close()
+    async with counter_at(sandbox_server, tmp_path) as counter:
+        yield counter
 
 
 def tally(*amounts: Money) -> dict[str, Decimal]:

@@ -8,7 +8,6 @@ till's clock cannot be wound forward, and the age is all :func:`check_undo` read
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -32,10 +31,11 @@ from tests.tills import (
     MAIN_CARD,
     POINTS,
     STORED_VALUE,
+    Counter,
+    counter_at,
     faults,
     find,
     ledger,
-    open_till,
     ref,
     usd,
 )
@@ -44,27 +44,12 @@ CASHIER_MINUTES = 10  # not the default 30, so the tests prove the configuration
 MAX_AGE_DAYS = 3
 
 
-@dataclass
-class Counter:
-    url: str
-    till: Till
-    actions: CardActions
-
-
 @pytest.fixture
 async def counter(sandbox_server: tuple[str, Sandbox], tmp_path: Path) -> AsyncIterator[Counter]:
-    url, sandbox = sandbox_server
-    till, actions = open_till(
-        url,
-        sandbox,
-        tmp_path,
-        policy={"refund": {"cashier_minutes": CASHIER_MINUTES, "max_age_days": MAX_AGE_DAYS}},
-    )
-    assert till.sign_in(TRAINING_CASHIER, TRAINING_CASHIER_PIN).ok
-    try:
-        yield Counter(url, till, actions)
-    finally:
-        await till.close()
+    refund = {"cashier_minutes": CASHIER_MINUTES, "max_age_days": MAX_AGE_DAYS}
+    async with counter_at(sandbox_server, tmp_path, policy={"refund": refund}) as counter:
+        assert counter.till.sign_in(TRAINING_CASHIER, TRAINING_CASHIER_PIN).ok
+        yield counter
 
 
 async def redeemed(counter: Counter, amount: str = "10.00") -> Entry:
