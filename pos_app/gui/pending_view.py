@@ -17,11 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDir, QItemSelectionModel, QObject, Qt, QTimer
+from PySide6.QtCore import QDir, QItemSelectionModel, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
-    QFileDialog,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -29,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.gui.forms import FormError, load_form
 from pos_app.gui.manager_approval import ask_manager
 from pos_app.gui.pending_model import (
     AGE,
@@ -43,6 +40,7 @@ from pos_app.gui.pending_model import (
 )
 from pos_app.gui.queue_text import short_ref
 from pos_app.gui.till_status import TillStatus
+from pos_app.gui.view_dialog import ViewDialog
 from pos_app.journal.pending_operations import Entry, EntryState
 from pos_app.services.till import Till
 
@@ -58,7 +56,7 @@ RELOAD_DELAY_MS = 200
 TICK_MS = 30_000
 
 
-class PendingView(QObject):
+class PendingView(ViewDialog):
     """Owns the dialog built from ``ui/pending_view.ui``; opened with ``open()``, never exec."""
 
     def __init__(
@@ -70,17 +68,11 @@ class PendingView(QObject):
         *,
         separator: str = ".",
     ) -> None:
-        dialog = load_form("pending_view.ui", parent)
-        if not isinstance(dialog, QDialog):
-            raise FormError("pending_view.ui must have a QDialog at its root")
-        super().__init__(dialog)
-        self._dialog = dialog
-        self._closed = False
+        super().__init__("pending_view.ui", parent)
+        dialog = self._dialog
         self.till = till
         self.status = status
         self._spawn = spawn
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(self._on_finished)
         self.model = PendingModel(separator, self)
         self.table: QTableView = self._child(QTableView, "pendingTable")
         self.table.setModel(self.model)
@@ -112,28 +104,10 @@ class PendingView(QObject):
         self._tick.timeout.connect(self.model.tick)
         status.entryChanged.connect(self._soon)
         status.countsChanged.connect(self._soon)
-        self.file_dialog: QFileDialog | None = None
         self._busy = False
         self.reload()
 
     # --- what callers use -----------------------------------------------------------------
-
-    @property
-    def dialog(self) -> QDialog:
-        return self._dialog
-
-    @property
-    def is_open(self) -> bool:
-        return not self._closed
-
-    def open(self) -> None:
-        self._dialog.open()
-        self._tick.start()
-        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def close(self) -> None:
-        if not self._closed:
-            self._dialog.reject()
 
     def selected(self) -> Entry | None:
         return self.model.entry(self.table.currentIndex().row())
@@ -238,24 +212,14 @@ class PendingView(QObject):
     def export(self) -> None:
         """Ask where (never a nested exec loop), then write what the list shows."""
         stamp = datetime.now().astimezone().strftime("%Y%m%d-%H%M")
-        chooser = QFileDialog(self._dialog, "Export pending operations")
-        chooser.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        chooser.setOption(QFileDialog.Option.DontUseNativeDialog)
-        chooser.setOption(QFileDialog.Option.DontConfirmOverwrite)  # its question would exec()
-        chooser.setNameFilter("CSV files (*.csv)")
-        chooser.setDefaultSuffix("csv")
-        chooser.setDirectory(QDir.homePath())
-        chooser.selectFile(f"tillcard-pending-{stamp}.csv")
-        chooser.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        chooser.fileSelected.connect(self._write_csv)
-        self.file_dialog = chooser
-        chooser.finished.connect(self._forget_file_dialog)
-        chooser.open()
-
-    def _forget_file_dialog(self, _result: int) -> None:
-        self.file_dialog = None
-        if not self._closed:
-            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.ask_save_path(
+            "Export pending operations",
+            "CSV files (*.csv)",
+            "csv",
+            QDir.homePath(),
+            f"tillcard-pending-{stamp}.csv",
+            self._write_csv,
+        )
 
     def _write_csv(self, name: str) -> None:
         path = Path(name)
@@ -270,11 +234,11 @@ class PendingView(QObject):
 
     # --- internals ----------------------------------------------------------------------------
 
-    def _child(self, kind: type[Any], name: str) -> Any:
-        widget = self._dialog.findChild(kind, name)
-        if widget is None:
-            raise FormError(f"pending_view.ui has no {kind.__name__} named {name}")
-        return widget
+    def _initial_focus(self) -> QWidget:
+        return self.table
+
+    def _before_open(self) -> None:
+        self._tick.start()
 
     def _size_columns(self) -> None:
         """Fixed widths from sample text; the reason takes what is left."""
@@ -311,8 +275,8 @@ class PendingView(QObject):
         label.style().unpolish(label)
         label.style().polish(label)
 
-    def _on_finished(self, _result: int) -> None:
-        self._closed = True
+    def _on_finished(self, result: int) -> None:
+        super()._on_finished(result)
         self._tick.stop()
         self._reload_timer.stop()
         try:

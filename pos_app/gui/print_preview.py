@@ -11,22 +11,16 @@ import logging
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Final
 
-from PySide6.QtCore import QObject, QStandardPaths, Qt
+from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewWidget
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QFileDialog,
-    QLabel,
-    QPushButton,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QWidget
 
 from pos_app.domain.receipts import PaperWidth
-from pos_app.gui.forms import FormError, load_form
+from pos_app.gui.forms import FormError
+from pos_app.gui.view_dialog import ViewDialog
 from pos_app.printing.column import PaintFailed
 from pos_app.printing.paper import sheet_for
 from pos_app.printing.pdf_files import check_writable
@@ -36,7 +30,6 @@ __all__ = ["PDF_DONE", "PrintPreview"]
 
 log = logging.getLogger(__name__)
 
-W = TypeVar("W", bound=QObject)
 Paint = Callable[[QPrinter, PaperWidth], None]
 
 #: What ``on_printed`` receives when the document was saved as a PDF file.
@@ -45,7 +38,7 @@ _INSTEAD: Final = "save as PDF (Ctrl+S)"
 _PAPERS: Final = (PaperWidth.MM58, PaperWidth.MM80, PaperWidth.A4)
 
 
-class PrintPreview(QObject):
+class PrintPreview(ViewDialog):
     """Owns one QDialog built from ``ui/print_preview.ui``; a child of it, so it lives and dies
     with the dialog (deleted on close)."""
 
@@ -60,21 +53,14 @@ class PrintPreview(QObject):
         printer_name: str = "",
         on_printed: Callable[[str], None] | None = None,
     ) -> None:
-        dialog = load_form("print_preview.ui", parent)
-        if not isinstance(dialog, QDialog):
-            raise FormError("form print_preview.ui must have a QDialog at its root")
-        super().__init__(dialog)
-        self.dialog = dialog
+        super().__init__("print_preview.ui", parent)
+        dialog = self._dialog
         self._paint = paint
         self._paper = paper
         self._pdf_name = pdf_name
         self._printer_name = printer_name
         self._on_printed = on_printed
-        self._closed = False
-        self.file_dialog: QFileDialog | None = None
         dialog.setWindowTitle(title)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(self._on_finished)
         self._child(QLabel, "dialogTitle").setText(title)
         self.status_label = self._child(QLabel, "statusLabel")
         self.print_button = self._child(QPushButton, "printButton")
@@ -113,22 +99,8 @@ class PrintPreview(QObject):
     # --- what callers use -------------------------------------------------------------------
 
     @property
-    def is_open(self) -> bool:
-        """False once the dialog has closed (it is then deleted: stop talking to it)."""
-        return not self._closed
-
-    @property
     def paper(self) -> PaperWidth:
         return self._paper
-
-    def open(self) -> None:
-        """Show window-modal without a nested event loop (the app runs on qasync)."""
-        self.dialog.open()
-        self.print_button.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def close(self) -> None:
-        if not self._closed:
-            self.dialog.reject()
 
     def set_paper(self, paper: PaperWidth) -> None:
         """Show the document on another paper (the combo follows)."""
@@ -177,26 +149,19 @@ class PrintPreview(QObject):
         documents = QStandardPaths.writableLocation(
             QStandardPaths.StandardLocation.DocumentsLocation
         )
-        proposed = str(Path(documents or Path.home()) / self._pdf_name)
-        chooser = QFileDialog(self.dialog, "Save as PDF", proposed, "PDF files (*.pdf)")
-        chooser.setOption(QFileDialog.Option.DontUseNativeDialog, True)
-        chooser.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        chooser.setFileMode(QFileDialog.FileMode.AnyFile)
-        chooser.setDefaultSuffix("pdf")
-        chooser.selectFile(proposed)
-        chooser.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        chooser.fileSelected.connect(self._on_pdf_path)
-        chooser.finished.connect(self._on_file_dialog_finished)
-        self.file_dialog = chooser
-        chooser.open()
+        self.ask_save_path(
+            "Save as PDF",
+            "PDF files (*.pdf)",
+            "pdf",
+            documents or str(Path.home()),
+            self._pdf_name,
+            self._on_pdf_path,
+        )
 
     # --- internals --------------------------------------------------------------------------
 
-    def _child(self, kind: type[W], name: str) -> W:
-        widget = self.dialog.findChild(kind, name)
-        if widget is None:
-            raise FormError(f"print_preview.ui has no {kind.__name__} named {name}")
-        return widget
+    def _initial_focus(self) -> QWidget:
+        return self.print_button
 
     def _shortcut(
         self, keys: str | QKeySequence.StandardKey, slot: Callable[[], object]
@@ -236,9 +201,6 @@ class PrintPreview(QObject):
             return
         self.dialog.accept()
 
-    def _on_file_dialog_finished(self, _result: int) -> None:
-        self.file_dialog = None
-
     def _set_status(self, text: str, tone: str) -> None:
         """``tone`` picks the colour in theme.qss (busy, ok, error); "" is neutral."""
         label = self.status_label
@@ -247,6 +209,3 @@ class PrintPreview(QObject):
         label.setProperty("tone", tone)
         label.style().unpolish(label)
         label.style().polish(label)
-
-    def _on_finished(self, _result: int) -> None:
-        self._closed = True

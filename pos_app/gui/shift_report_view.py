@@ -18,13 +18,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDir, QObject, Qt, Signal
+from PySide6.QtCore import QDir, Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
-    QFileDialog,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -34,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.domain.shift_report import NO_CASHIER, ShiftFacts, ShiftReport, Totals, money_text
 from pos_app.gui.dialogs import ConfirmDialog
-from pos_app.gui.forms import FormError, load_form
+from pos_app.gui.view_dialog import ViewDialog
 from pos_app.services.shift_reports import report_for, write_csv
 from pos_app.services.till import Till
 
@@ -130,7 +128,7 @@ def _cells(label: str, totals: Totals, separator: str) -> list[str]:
     ]
 
 
-class ShiftReportView(QObject):
+class ShiftReportView(ViewDialog):
     """Owns the dialog built from ``ui/shift_report_view.ui``; opened with ``open()``.
 
     ``manager`` is who opened it (signed in as a manager, or who typed the PIN): closing the
@@ -140,21 +138,14 @@ class ShiftReportView(QObject):
     shiftClosed = Signal(object)  # ShiftFacts of the shift just closed
 
     def __init__(self, parent: QWidget, till: Till, *, manager: str, separator: str = ".") -> None:
-        dialog = load_form("shift_report_view.ui", parent)
-        if not isinstance(dialog, QDialog):
-            raise FormError("shift_report_view.ui must have a QDialog at its root")
-        super().__init__(dialog)
-        self._dialog = dialog
-        self._closed = False
+        super().__init__("shift_report_view.ui", parent)
+        dialog = self._dialog
         self.till = till
         self.manager = manager
         self.separator = separator
         self.report: ShiftReport | None = None
-        self.file_dialog: QFileDialog | None = None
         self.confirm_dialog: ConfirmDialog | None = None
         self.print_preview: Any = None
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(self._on_finished)
         self.model = QStandardItemModel(0, len(COLUMNS), self)
         self.model.setHorizontalHeaderLabels(list(COLUMNS))
         self.table: QTableView = self._child(QTableView, "reportTable")
@@ -185,24 +176,6 @@ class ShiftReportView(QObject):
             shortcut.activated.connect(slot)
 
     # --- what callers use -----------------------------------------------------------------
-
-    @property
-    def dialog(self) -> QDialog:
-        return self._dialog
-
-    @property
-    def is_open(self) -> bool:
-        return not self._closed
-
-    def open(self) -> None:
-        """Show the open shift (or the newest one), fresh from the journal."""
-        self.refresh()
-        self._dialog.open()
-        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def close(self) -> None:
-        if not self._closed:
-            self._dialog.reject()
 
     def refresh(self) -> None:
         """Re-read the list of shifts and the shown shift's figures (F5)."""
@@ -304,19 +277,15 @@ class ShiftReportView(QObject):
         report = self.report
         if report is None or self._closed:
             return
-        chooser = QFileDialog(self._dialog, f"Export shift {report.facts.shift_id}")
-        chooser.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        chooser.setOption(QFileDialog.Option.DontUseNativeDialog)
-        chooser.setOption(QFileDialog.Option.DontConfirmOverwrite)  # its question would exec()
-        chooser.setNameFilter("CSV files (*.csv)")
-        chooser.setDefaultSuffix("csv")
-        chooser.setDirectory(QDir.homePath())
-        chooser.selectFile(f"tillcard-{report.facts.terminal}-shift-{report.facts.shift_id}.csv")
-        chooser.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        chooser.fileSelected.connect(lambda name: self.export_csv(Path(name)))
-        chooser.finished.connect(self._forget_file_dialog)
-        self.file_dialog = chooser
-        chooser.open()
+        facts = report.facts
+        self.ask_save_path(
+            f"Export shift {facts.shift_id}",
+            "CSV files (*.csv)",
+            "csv",
+            QDir.homePath(),
+            f"tillcard-{facts.terminal}-shift-{facts.shift_id}.csv",
+            lambda name: self.export_csv(Path(name)),
+        )
 
     def export_csv(self, path: Path) -> bool:
         """Write the shown report to ``path``; say where, or why not."""
@@ -372,11 +341,12 @@ class ShiftReportView(QObject):
 
     # --- internals ----------------------------------------------------------------------------
 
-    def _child(self, kind: type[Any], name: str) -> Any:
-        widget = self._dialog.findChild(kind, name)
-        if widget is None:
-            raise FormError(f"shift_report_view.ui has no {kind.__name__} named {name}")
-        return widget
+    def _initial_focus(self) -> QWidget:
+        return self.table
+
+    def _before_open(self) -> None:
+        """Show the open shift (or the newest one), fresh from the journal."""
+        self.refresh()
 
     def _size_columns(self) -> None:
         """Figures fit their column (a shift has a dozen rows: measuring them is free); the
@@ -406,11 +376,6 @@ class ShiftReportView(QObject):
         self.export_button.setEnabled(has_report)
         self.close_shift_button.setEnabled(has_report and shift_open)
 
-    def _forget_file_dialog(self, _result: int) -> None:
-        self.file_dialog = None
-        if not self._closed:
-            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
-
     def _say(self, text: str, tone: str) -> None:
         self.status_label.setText(text)
         self._tone(self.status_label, tone)
@@ -421,8 +386,8 @@ class ShiftReportView(QObject):
         label.style().unpolish(label)
         label.style().polish(label)
 
-    def _on_finished(self, _result: int) -> None:
-        self._closed = True
+    def _on_finished(self, result: int) -> None:
+        super()._on_finished(result)
         for other in (self.confirm_dialog, self.print_preview):
             if other is not None and other.is_open:
                 other.close()
