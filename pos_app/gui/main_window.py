@@ -169,14 +169,15 @@ class MainWindow:
         _set_tone(self.message, tone)
 
     def show_cashier(self, name: str | None, role: str | None = None) -> None:
-        """Who is signed in, under the till's name and their role: "till-1 · cashier" / "Ana".
-
-        Two fixed lines: the name gets a line of its own, so even a long one fits beside the
-        rest of the header at its widest on a 1280-pixel till screen, without being cut.
+        """Who is signed in, on two short lines: "Ana" / "cashier" (the till's name is in the
+        status bar), so even a long name fits beside the rest of the header at its widest on a
+        1280-pixel till screen, without being cut. Signed out: the till and "nobody signed in".
         """
         who = "nobody signed in" if name is None else name
-        first = f"{self.terminal_id} · {role}" if name is not None and role else self.terminal_id
-        self.terminal_label.setText(f"{first}\n{who}")
+        if name is None:
+            self.terminal_label.setText(f"{self.terminal_id}\n{who}")
+        else:
+            self.terminal_label.setText(f"{name}\n{role}" if role else name)
         self.terminal_label.setAccessibleName(f"Till {self.terminal_id}, {who}")
 
     def show_ready(self) -> None:
