@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pos_app.config import AppConfig
-from pos_app.domain import Provider
+from pos_app.domain import Provider, mask
 from pos_app.domain.shift_report import ShiftFacts
 from pos_app.journal.audit_trail import AuditTrail
 from pos_app.journal.card_cache import CardCache
@@ -199,15 +199,18 @@ class Till:
         left = max(self._locked_by_history(), self.lockout.locked_for())
         if left > 0:
             message = f"Too many wrong PINs; try again in {wait_text(left)}"
-            self.audit.record(PIN_LOCKED, {"sign_in": name[:60]}, message)
+            self.audit.record(PIN_LOCKED, {"sign_in": mask(name)}, message)
             return SignIn(False, message)
         person = self.staff.person(name)
+        # What was typed goes into the audit trail; a card scanned into the name field by
+        # mistake must not land there whole.
+        typed = mask(name) if sum(ch.isdigit() for ch in name) >= 8 else name[:60]
         # An unknown name is checked against a hash no one knows the PIN of: it costs, counts
         # and reads exactly like a wrong PIN, so the dialog cannot be used to probe for names.
         check = self.lockout.attempt(pin, [person.pin_hash if person else _no_one()])
         if person is None or not check.ok:
             message = check.message if not check.ok else "Wrong PIN"
-            self.audit.record(PIN_REFUSED, {"sign_in": name[:60]}, message)
+            self.audit.record(PIN_REFUSED, {"sign_in": typed}, message)
             return SignIn(False, message)
         self.audit.record(PIN_ACCEPTED, {"sign_in": person.name}, "accepted", cashier=person.name)
         self.cashier, self.is_manager = person.name, person.is_manager
