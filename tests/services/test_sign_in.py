@@ -214,3 +214,18 @@ async def test_each_terminal_has_its_own_shift_on_a_shared_journal(tills: OpenTi
     one.close_shift(TRAINING_MANAGER)
     assert one.shifts.current() is None
     assert two.shifts.current() == second
+
+
+async def test_a_card_scanned_into_the_name_field_is_masked_in_the_audit(
+    tills: OpenTill,
+) -> None:
+    till = tills()
+    card = "6215943836307608"
+    refused = till.sign_in(card, "1234")
+    assert not refused.ok
+    (line,) = till.audit.recent(1, "manager_pin_refused")
+    assert line.detail == {"sign_in": "•••• 7608"}
+    assert card not in str(line.detail)
+    till.sign_in("Bo", "1234")
+    (line,) = till.audit.recent(1, "manager_pin_refused")
+    assert line.detail == {"sign_in": "Bo"}  # a name is kept as typed
