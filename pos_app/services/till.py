@@ -139,9 +139,14 @@ class Till:
         engine.on_reachable = till._engine_saw
         listeners.append(till._monitor_saw)
         till.status_listeners = listeners
-        if training and not till.staff.people():
-            till.staff.set_manager(TRAINING_MANAGER, hash_pin(TRAINING_MANAGER_PIN))
-            till.staff.set_person(TRAINING_CASHIER, hash_pin(TRAINING_CASHIER_PIN), manager=False)
+        if training:
+            # Each one on its own: a training journal from before cashiers existed already has
+            # the manager, and training must still sign its cashier in by itself.
+            if till.staff.person(TRAINING_MANAGER) is None:
+                till.staff.set_manager(TRAINING_MANAGER, hash_pin(TRAINING_MANAGER_PIN))
+            if till.staff.person(TRAINING_CASHIER) is None:
+                pin = hash_pin(TRAINING_CASHIER_PIN)
+                till.staff.set_person(TRAINING_CASHIER, pin, manager=False)
         return till
 
     @property

@@ -229,3 +229,24 @@ async def test_a_card_scanned_into_the_name_field_is_masked_in_the_audit(
     till.sign_in("Bo", "1234")
     (line,) = till.audit.recent(1, "manager_pin_refused")
     assert line.detail == {"sign_in": "Bo"}  # a name is kept as typed
+
+
+async def test_a_training_journal_from_before_cashiers_gets_its_training_cashier(
+    tills: OpenTill, tmp_path: Path
+) -> None:
+    """Issue 5's training journals hold only the training manager; training must still be able
+    to sign its cashier in by itself, so the missing one is added, the manager kept."""
+    from pos_app.journal.database import MIGRATIONS, open_journal
+    from pos_app.manager_pin import hash_pin
+
+    old = open_journal(tmp_path / "old", MIGRATIONS[:2])
+    with old:  # schema 2's staff table, the manager's PIN as a trainee changed it
+        old.execute(
+            "INSERT INTO staff (name, pin_hash, is_manager, created_at) VALUES (?, ?, 1, 'then')",
+            (TRAINING_MANAGER, hash_pin("9999")),
+        )
+    old.close()
+    till = tills("old")
+    assert till.sign_in(TRAINING_CASHIER, TRAINING_CASHIER_PIN).ok
+    till.sign_out()
+    assert till.sign_in(TRAINING_MANAGER, "9999").ok  # the manager's own PIN was kept
