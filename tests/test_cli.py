@@ -58,21 +58,6 @@ def test_help_lists_every_contract_command(tmp_path: Path) -> None:
         assert command in result.stdout
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["report", "business"],
-        ["report", "balances", "--json"],
-        ["gdpr-export", "--email", "a@b.c", "--format", "json"],
-    ],
-)
-def test_later_commands_say_not_yet_available(
-    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main([*argv, "--data-dir", str(tmp_path)]) == 2
-    assert "not yet available" in capsys.readouterr().err
-
-
 def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["stamp", "CODE", "not-a-number"])

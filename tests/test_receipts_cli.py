@@ -140,12 +140,6 @@ def test_shift_report_needs_a_manager_and_counts_the_shift(
     assert f"Shift {shift_id}" in out
 
 
-def test_business_reports_are_still_later(till: Counter) -> None:
-    code, _, err = till("report", "business")
-    assert code == 2
-    assert "not yet available" in err
-
-
 def test_staff_add_list_remove(till: Counter, monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, _ = till("staff", "list")
     assert code == 0

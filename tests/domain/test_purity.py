@@ -37,6 +37,7 @@ def test_there_are_modules_to_check() -> None:
         "policy",
         "receipts",
         "shift_report",
+        "balance_figures",
     }
 
 
