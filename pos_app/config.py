@@ -263,8 +263,18 @@ def parse_config(data: dict[str, Any], source: str = "the configuration") -> App
 
 
 def config_path(explicit: str | None) -> Path | None:
+    """``--config``, then ``POS_APP_CONFIG``, then the file Settings writes, if there is one.
+
+    The default is used only when it exists, so a till never set up still says "no
+    configuration" (and the GUI shows its first-run screen) rather than "file not found".
+    """
     chosen = explicit or os.environ.get(CONFIG_ENV)
-    return Path(chosen).expanduser() if chosen else None
+    if chosen:
+        return Path(chosen).expanduser()
+    from pos_app.config_file import default_config_file
+
+    default = default_config_file()
+    return default if default.is_file() else None
 
 
 def load_config(path: Path) -> AppConfig:
