@@ -28,11 +28,9 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PROVIDERS: Final = ("loyaltydog", "leal", "clienttoolbox")
 OPERATIONS: Final = ("redeem", "stamp", "redeem-reward")
 MANAGER_PIN_ENV: Final = "POS_APP_MANAGER_PIN"
-LATER = {
-    "report": "back-office reports",
-    "gdpr-export": "GDPR exports",
-}
 PAPERS: Final = ("58", "80", "a4")
+#: Qt platforms with no screen: a window there could never be answered.
+NO_SCREEN_PLATFORMS: Final = frozenset({"offscreen", "minimal"})
 
 
 class UsageError(Exception):
@@ -41,6 +39,10 @@ class UsageError(Exception):
 
 class Failed(Exception):
     """The command could not do its job; exit code 1 with this message."""
+
+
+class Quit(Exception):
+    """The owner closed the first-run window: nothing to start, nothing went wrong (exit 0)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,8 +153,27 @@ def build_parser() -> argparse.ArgumentParser:
         "report", parents=[common], help="back-office reports, and the end-of-shift report"
     )
     report.add_argument("kind", choices=["business", "customer", "balances", "shift"])
-    report.add_argument("--campaign", metavar="ID")
-    report.add_argument("--coalition", choices=["points", "storedvalue"])
+    report.add_argument(
+        "--campaign",
+        metavar="ID",
+        help="balances: the ClientToolbox campaign (default: the first in the configuration)",
+    )
+    report.add_argument(
+        "--coalition",
+        choices=["points", "storedvalue"],
+        help="balances: sum each customer over the coalition's campaigns of that kind",
+    )
+    report.add_argument(
+        "--card",
+        metavar="CARD",
+        help="customer: the customer of this gift card (its id, or its number)",
+    )
+    report.add_argument(
+        "--page-size",
+        type=int,
+        metavar="N",
+        help="balances: customers per request (default 100)",
+    )
     report.add_argument("--csv", metavar="PATH")
     report.add_argument("--json", action="store_true")
     report.add_argument(
@@ -184,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--customer-id")
     who.add_argument("--email")
     gdpr.add_argument("--format", required=True, choices=["json", "csv"])
-    gdpr.add_argument("--download", metavar="PATH")
+    gdpr.add_argument("--download", metavar="PATH", help="also save the export to this file")
+    gdpr.add_argument("--json", action="store_true", help="print the export's details as JSON")
     sub.add_parser(
         "self-check",
         parents=[common],
@@ -323,45 +345,74 @@ def _gui(args: argparse.Namespace, data_dir: Path) -> int:
     from pos_app.gui.app import Setup, run_gui
 
     if getattr(args, "training", False):
+        return _training_gui(data_dir)
+    from pos_app.config import config_path
+    from pos_app.config_file import default_config_file
 
-        def training_setup() -> Setup:
-            from pos_app.sandbox.inprocess import InProcessTransport
-            from pos_app.training import TrainingWorld
-
-            world = TrainingWorld()
-            return Setup(
-                world.config(),
-                world.credentials(),
-                data_dir,
-                transport=InProcessTransport(world.sandbox),
-                world=world,
-            )
-
-        from pos_app.sandbox import TRAINING_TERMINAL
-
-        return run_gui(TRAINING_TERMINAL, training=True, prepare=training_setup)
     config = config_from_args(args)
+    config_file = config_path(getattr(args, "config", None)) or default_config_file()
     if config is None:
+        config = _first_run()
+        if config is None:  # the owner chose training mode
+            training_dir = resolve_data_dir(getattr(args, "data_dir", None), training=True)
+            return _training_gui(ensure_data_dir(training_dir))
+    from pos_app.credentials import Credentials
+
+    chosen = config
+    return run_gui(
+        chosen.terminal.id,
+        training=False,
+        prepare=lambda: Setup(chosen, Credentials(), data_dir, config_file=config_file),
+    )
+
+
+def _training_gui(data_dir: Path) -> int:
+    """The GUI against the in-process emulators; ``data_dir`` is already the training folder."""
+    from pos_app.gui.app import Setup, run_gui
+    from pos_app.sandbox import TRAINING_TERMINAL
+
+    def training_setup() -> Setup:
+        from pos_app.sandbox.inprocess import InProcessTransport
+        from pos_app.training import TrainingWorld
+
+        world = TrainingWorld()
+        return Setup(
+            world.config(),
+            world.credentials(),
+            data_dir,
+            transport=InProcessTransport(world.sandbox),
+            world=world,
+        )
+
+    return run_gui(TRAINING_TERMINAL, training=True, prepare=training_setup)
+
+
+def _first_run() -> AppConfig | None:
+    """No configuration anywhere: the welcome window offers training mode or setting up.
+
+    Returns the configuration Settings saved, or None for training mode. Without a screen
+    (offscreen or minimal Qt, as on CI) nobody could answer the window, so it stays the usage
+    error it always was.
+    """
+    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in NO_SCREEN_PLATFORMS:
         raise UsageError(
             "No configuration found. Start with --training to try Tillcard, or pass "
             "--config PATH (or set POS_APP_CONFIG)."
         )
-    from pos_app.credentials import Credentials
+    from pos_app.config_file import default_config_file
+    from pos_app.gui.welcome import Choice, run_welcome
 
-    return run_gui(
-        config.terminal.id,
-        training=False,
-        prepare=lambda: Setup(config, Credentials(), data_dir),
-    )
+    outcome = run_welcome(default_config_file())
+    if outcome.choice is Choice.TRAINING:
+        return None
+    if outcome.choice is Choice.CONFIGURED and outcome.config is not None:
+        return outcome.config
+    raise Quit
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = args.command
-    if command in LATER and not (command == "report" and args.kind == "shift"):
-        raise UsageError(
-            f"{LATER[command]} ({command}) is not yet available in Tillcard {__version__}"
-        )
     training = bool(getattr(args, "training", False))
     data_dir = ensure_data_dir(resolve_data_dir(getattr(args, "data_dir", None), training=training))
     # A full disk must not turn every log line into a traceback on the terminal: the journal
@@ -382,6 +433,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         from pos_app.cli_operations import operate
 
         return operate(args, data_dir)
+    if command == "gdpr-export" or (command == "report" and args.kind != "shift"):
+        from pos_app import cli_back_office
+
+        return (cli_back_office.report if command == "report" else cli_back_office.gdpr_export)(
+            args, data_dir
+        )
     if command in ("receipt", "report"):
         from pos_app import cli_receipts
 
@@ -406,6 +463,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"pos-app: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Quit:
+        return EXIT_OK
     except (Failed, ConfigError, DataDirError, JournalUnavailable) as exc:
         print(f"pos-app: {exc}", file=sys.stderr)
         return EXIT_FAILED

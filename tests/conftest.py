@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The tests (and the pos-app processes they start) must never read or write the developer's
+# own Tillcard configuration, data or keyring files: the per-user folders point into a temp dir.
+_USER_DIRS = tempfile.mkdtemp(prefix="tillcard-tests-")
+atexit.register(shutil.rmtree, _USER_DIRS, ignore_errors=True)
+for _name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+    os.environ[_name] = os.path.join(_USER_DIRS, _name.lower())
+for _name in ("POS_APP_CONFIG", "POS_APP_DATA_DIR"):
+    os.environ.pop(_name, None)
 
 pytest_plugins = ["tests.logfail"]
 

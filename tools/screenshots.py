@@ -130,6 +130,32 @@ def receipt_shots() -> list[tuple[str | None, list[list[str]], float]]:
     ]
 
 
+def back_office_shots() -> list[tuple[str | None, list[list[str]], float]]:
+    """The back office (F11): a campaign's balances after a fetch, then the charts.
+
+    The training manager signs in first (F12), so F11 opens it without a second PIN; the
+    campaign picker starts on the first configured campaign (Tillcard Points, 379 customers).
+    """
+    return [
+        (None, [["key", "Escape"], ["key", "Escape"], ["key", "Escape"]], 0.5),
+        (
+            None,
+            [
+                ["key", "F12"],
+                ["type", "--delay", "60", "Training manager"],
+                ["key", "Tab"],
+                ["type", "--delay", "150", "0000"],
+                ["key", "Return"],
+            ],
+            1.5,
+        ),
+        (None, [["key", "F11"]], 2.0),
+        ("back_office_balances", [["key", "ctrl+2"], ["key", "alt+f"]], 4.0),
+        ("back_office_charts", [["key", "ctrl+3"]], 1.5),
+        (None, [["key", "Escape"]], 0.5),
+    ]
+
+
 def _last_receipt_code(data_dir: Path) -> str:
     """The receipt code of the newest redemption in the training journal, as its barcode says."""
     import sqlite3
@@ -205,7 +231,12 @@ def main() -> int:
                 window = _xdo(env, "search", "--sync", "--name", "Tillcard").splitlines()[0]
                 _xdo(env, "windowsize", window, "100%", "100%")
                 _xdo(env, "windowfocus", "--sync", window)
-                for name, commands, settle in [*SCRIPT, *shift_shots(), *receipt_shots()]:
+                for name, commands, settle in [
+                    *SCRIPT,
+                    *shift_shots(),
+                    *receipt_shots(),
+                    *back_office_shots(),
+                ]:
                     for command in commands:
                         if command == [STAGE]:
                             _stage_needs_attention(Path(data_dir))

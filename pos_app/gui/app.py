@@ -83,6 +83,8 @@ class Setup:
     data_dir: Path
     transport: httpx.AsyncBaseTransport | None = None
     world: TrainingWorld | None = None
+    #: Where Settings saves; None in training mode, whose configuration is built, not stored.
+    config_file: Path | None = None
 
 
 async def _run(view: MainWindow, prepare: Callable[[], Setup], painted: asyncio.Event) -> int:
@@ -102,6 +104,7 @@ async def _run(view: MainWindow, prepare: Callable[[], Setup], painted: asyncio.
         async with asyncio.timeout(FIRST_PAINT_WAIT):
             await painted.wait()
 
+    from pos_app.gui.back_office_desk import BackOfficeDesk
     from pos_app.gui.counter_screen import CounterScreen
     from pos_app.gui.shift_desk import ShiftDesk
     from pos_app.problems import JournalUnavailable
@@ -142,6 +145,9 @@ async def _run(view: MainWindow, prepare: Callable[[], Setup], painted: asyncio.
     # Sign-in last: in training its greeting joins the message above; elsewhere its dialog
     # locks the till before anything typed early is honoured.
     desk = ShiftDesk(view, till, screen, training=view.training)
+    office = BackOfficeDesk(  # F11, managers only
+        view, till, screen, on_settings=_settings_opener(view, setup)
+    )
     if entered:  # Enter pressed while the back-ends were loading: honour it now
         screen.start_lookup(view.lookup_input.text())
     _note_ready(READY_WIRED_SUFFIX)
@@ -149,10 +155,35 @@ async def _run(view: MainWindow, prepare: Callable[[], Setup], painted: asyncio.
     try:
         await closed.wait()
     finally:
+        office.close()  # stops the back office's fetches
         desk.close()  # closes the sign-in dialog if it is up; signs out in the audit trail
         screen.close()
         await till.close()  # stops sync and probes, releases the sync lock, closes the journal
     return 0
+
+
+def _settings_opener(view: MainWindow, setup: Setup) -> Callable[[], None] | None:
+    """The back office's Settings button; a training till has none (nothing to store)."""
+    config_file = setup.config_file
+    if config_file is None:
+        return None
+
+    def open_settings() -> None:
+        from pos_app.gui.settings_dialog import SettingsDialog
+
+        def saved(config: AppConfig) -> None:
+            setup.config = config  # what the next Settings opens with
+            view.show_message(
+                "Settings saved. New passwords and keys are used from now on; other changes "
+                "apply when Tillcard restarts.",
+                "ok",
+            )
+
+        SettingsDialog(
+            view.window, config=setup.config, config_file=config_file, on_saved=saved
+        ).open()
+
+    return open_settings
 
 
 def freeze_start_up_objects() -> None:

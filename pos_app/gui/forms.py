@@ -20,6 +20,9 @@ FORMS = (
     "shift_report_view.ui",
     "operation_view.ui",
     "print_preview.ui",
+    "settings_dialog.ui",
+    "welcome.ui",
+    "back_office.ui",
 )
 
 

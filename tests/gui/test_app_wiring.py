@@ -129,3 +129,23 @@ def test_training_can_practise_offline_and_come_back(run: Run, tmp_path: Path) -
         assert await asyncio.wait_for(app_run, 10) == 0
 
     run(body())
+
+
+def test_the_back_offices_settings_open_on_the_tills_own_file(
+    sandbox_server: tuple[str, Sandbox], qtbot: object, tmp_path: Path
+) -> None:
+    """Training builds its configuration, so it has no Settings; a real till edits its file."""
+    setup = _setup(sandbox_server, tmp_path / "data")
+    view = MainWindow("till-app", training=False)
+    try:
+        assert gui_app._settings_opener(view, setup) is None
+        setup.config_file = tmp_path / "till.toml"
+        opener = gui_app._settings_opener(view, setup)
+        assert opener is not None
+        opener()
+        dialogs = [w for w in QApplication.topLevelWidgets() if w.objectName() == "settingsDialog"]
+        assert [d.isVisible() for d in dialogs] == [True]
+        dialogs[0].close()
+    finally:
+        view.window.close()
+        view.window.deleteLater()
