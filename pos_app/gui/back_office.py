@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableView,
     QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -202,8 +204,19 @@ class BackOfficeView(ViewDialog):
             "Gift cards by status", "The LoyaltyDog business report has not arrived yet."
         )
         self.status_chart.setObjectName("statusChart")
+        self.campaign_chart = BarChart(
+            "Outstanding by campaign",
+            "Fetch each campaign's balances (Ctrl+2) to compare what they still owe.",
+        )
+        self.campaign_chart.setObjectName("campaignChart")
+        #: What each fully fetched campaign still owes: label -> (amount, unit).
+        self.campaign_totals: dict[str, tuple[Decimal, str]] = {}
+        right = QVBoxLayout()
+        for chart in (self.status_chart, self.campaign_chart):
+            chart.setMinimumSize(420, 200)
+            right.addWidget(chart)
         layout.addWidget(self.distribution_chart)
-        layout.addWidget(self.status_chart)
+        layout.addLayout(right)
         # GDPR
         self.customer_id_input: QLineEdit = child(QLineEdit, "customerIdInput")
         self.email_input: QLineEdit = child(QLineEdit, "emailInput")
@@ -397,6 +410,7 @@ class BackOfficeView(ViewDialog):
         else:
             how = "done"
             self._fetch_said(f"Complete: {rows} in {pages}.", "ok")
+            self._count_campaign(fetch)
         self._enable_fetch(running=False, failed=fetch.error is not None)
         self._show_progress()
         self.fetchEnded.emit(how)
@@ -488,6 +502,29 @@ class BackOfficeView(ViewDialog):
         self.distribution_chart.set_bars(
             distribution_bars(buckets, unit),
             subtitle=f"{_plural(totals.customers, 'customer', 'customers')} hold {held} {unit}",
+        )
+
+    def _count_campaign(self, fetch: BalancesFetch) -> None:
+        """A complete campaign joins the comparison, in money where ClientToolbox values it."""
+        label = self.campaign_picker.currentText()
+        coalition = self.coalition_picker.currentData()
+        if coalition:
+            label += f" ({coalition} coalition)"
+        valued = [row.balance_equivalent for row in fetch.rows]
+        money = [value for value in valued if value is not None]
+        if money and len(money) == len(valued):
+            total = sum((value.amount for value in money), Decimal(0))
+            self.campaign_totals[label] = (total, money[0].currency)
+        else:
+            first = fetch.rows[0].balance if fetch.rows else 0
+            unit = first.currency if isinstance(first, Money) else "points"
+            self.campaign_totals[label] = (balance_totals(fetch.rows).balance, unit)
+        self.campaign_chart.set_bars(
+            [
+                Bar(name, float(amount), f"{format(amount.normalize(), ',f')} {unit}")
+                for name, (amount, unit) in self.campaign_totals.items()
+            ],
+            subtitle="Balances still held, per campaign fetched (bars compare within a unit)",
         )
 
     def visible_rows(self) -> list[list[str]]:

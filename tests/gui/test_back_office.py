@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -16,7 +17,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from pos_app.domain.balance_figures import cards_by_status
+from pos_app.domain.balance_figures import balance_totals, cards_by_status
 from pos_app.gui.back_office import COLUMNS, BackOfficeView
 from pos_app.gui.back_office_desk import BackOfficeDesk
 from pos_app.gui.main_window import KEY_HINT
@@ -440,5 +441,42 @@ def test_without_a_settings_window_the_button_is_off(till: Counter, run: Run) ->
     async def body() -> None:
         office = office_desk(till, run).show(TRAINING_MANAGER)
         assert not office.settings_button.isEnabled()
+
+    run(body())
+
+
+def test_each_fetched_campaign_is_compared_by_what_it_still_owes(
+    make_till: MakeTill, run: Run
+) -> None:
+    till = make_till(start=())
+    gift = "4564222953051300"  # seed 0: a gift card (stored value) campaign, in EUR
+
+    async def body() -> None:
+        office = office_desk(till, run).show(TRAINING_MANAGER)
+        office.page_size = 200
+        assert office.campaign_chart.bars == []
+        owed: dict[str, str] = {}
+        ended: list[str] = []
+        office.fetchEnded.connect(ended.append)
+        for campaign in (POINTS_CAMPAIGN, gift):
+            if office.campaign_picker.findData(campaign) < 0:
+                office.campaign_picker.addItem(f"Campaign {campaign}", campaign)
+            pick_campaign(office, campaign)
+            ended.clear()
+            office.fetch()
+            await eventually(lambda: ended, timeout=30)
+            assert ended == ["done"]
+            fetch = office.balances
+            assert fetch is not None
+            values = [row.balance_equivalent for row in fetch.rows]
+            if all(v is not None for v in values):
+                total = sum((v.amount for v in values if v is not None), Decimal(0))
+            else:
+                total = balance_totals(fetch.rows).balance
+            owed[office.campaign_picker.currentText()] = format(total.normalize(), ",f")
+        bars = office.campaign_chart.bars
+        assert [bar.label for bar in bars] == list(owed)
+        assert [bar.text.split(" ")[0] for bar in bars] == list(owed.values())
+        assert all(bar.value > 0 for bar in bars)
 
     run(body())

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from pos_app.domain.money import Money
@@ -335,3 +336,41 @@ async def test_reports_of_a_back_end_that_is_not_set_up() -> None:
         await business_report(Backends())
     with pytest.raises(ReportUnavailable, match="LoyaltyDog"):
         await customer_report(Backends(), card_id="x")
+
+
+async def test_paging_across_more_than_500_customers(
+    backends: Backends, sandbox_server: tuple[str, Sandbox]
+) -> None:
+    """The seed's biggest campaign has 379 members; a busy store has more. 150 customers are
+    enrolled through the API a store's website would use (``record_customer``), then the
+    report is read in pages of 50 across all of them."""
+    url, sandbox = sandbox_server
+    campaign, codes = biggest_campaign(sandbox)
+    data = sandbox.clienttoolbox
+    enrolled = [f"77{n:014d}" for n in range(150)]
+    with httpx.Client(base_url=url, timeout=10) as client:
+        for code in enrolled:
+            answer = client.post(
+                "/clienttoolbox/",
+                data={
+                    "user_id": data.user_id,
+                    "user_password": data.api_key,
+                    "account_id": data.account_id,
+                    "type": "record_customer",
+                    "customer_action": "new",
+                    "code": code,
+                    "campaign_id": campaign,
+                    "output": "JSON",
+                },
+            )
+            assert answer.status_code == 200
+            assert answer.json()["status"] == "success", answer.text
+    fetch = BalancesFetch(points_of(backends), campaign, page_size=50)
+    pages: list[int] = []
+    await fetch.run(lambda rows: pages.append(len(rows)))
+    everyone = [row.code for row in fetch.rows]
+    assert len(everyone) == len(codes) + 150 > 500
+    assert set(everyone) == set(codes) | set(enrolled)
+    assert len(set(everyone)) == len(everyone)  # each customer once
+    assert fetch.done
+    assert len(pages) == -(-len(everyone) // 50) == 11
