@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableView,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -211,12 +210,10 @@ class BackOfficeView(ViewDialog):
         self.campaign_chart.setObjectName("campaignChart")
         #: What each fully fetched campaign still owes: label -> (amount, unit).
         self.campaign_totals: dict[str, tuple[Decimal, str]] = {}
-        right = QVBoxLayout()
-        for chart in (self.status_chart, self.campaign_chart):
-            chart.setMinimumSize(420, 200)
-            right.addWidget(chart)
-        layout.addWidget(self.distribution_chart)
-        layout.addLayout(right)
+        # Side by side: each chart keeps the full height its bars and labels need.
+        for chart in (self.distribution_chart, self.status_chart, self.campaign_chart):
+            chart.setMinimumSize(370, 300)
+            layout.addWidget(chart)
         # GDPR
         self.customer_id_input: QLineEdit = child(QLineEdit, "customerIdInput")
         self.email_input: QLineEdit = child(QLineEdit, "emailInput")
@@ -506,10 +503,10 @@ class BackOfficeView(ViewDialog):
 
     def _count_campaign(self, fetch: BalancesFetch) -> None:
         """A complete campaign joins the comparison, in money where ClientToolbox values it."""
-        label = self.campaign_picker.currentText()
+        label = str(self.campaign_picker.currentData())  # the id: names are not known here
         coalition = self.coalition_picker.currentData()
         if coalition:
-            label += f" ({coalition} coalition)"
+            label += f" + {coalition}"
         valued = [row.balance_equivalent for row in fetch.rows]
         money = [value for value in valued if value is not None]
         if money and len(money) == len(valued):

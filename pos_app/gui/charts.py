@@ -121,7 +121,10 @@ class BarChart(QWidget):
                 self.empty_text,
             )
             return
-        label_width = max(metrics.horizontalAdvance(bar.label) for bar in self.bars) + margin
+        # Labels take what they need, up to half the width (longer ones end in "…"): the
+        # bars must keep room to be compared.
+        widest = max(metrics.horizontalAdvance(bar.label) for bar in self.bars)
+        label_width = min(widest, area.width() * 0.5) + margin
         row_height = (area.bottom() - margin - top) / len(self.bars)
         line = metrics.height()
         left = area.left() + margin + label_width
@@ -136,13 +139,19 @@ class BarChart(QWidget):
             painter.drawText(
                 QRectF(area.left() + margin, row_top, label_width - margin, bar_height),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                bar.label,
+                metrics.elidedText(
+                    bar.label, Qt.TextElideMode.ElideRight, int(label_width - margin)
+                ),
             )
             length = 0.0 if biggest <= 0 else (right - left) * bar.value / biggest
             if length > 0:
                 painter.fillRect(QRectF(left, row_top, max(length, 2.0), bar_height), BAR)
+            # The figure starts under the bar; when it is longer than the room there, it moves
+            # left (under the label) rather than being cut at the chart's edge.
+            text_width = metrics.horizontalAdvance(bar.text) + 2
+            text_left = max(area.left() + margin, min(left + 4, right - text_width))
             painter.drawText(
-                QRectF(left + 4, row_top + bar_height + 2, right - left, line),
+                QRectF(text_left, row_top + bar_height + 2, right - text_left, line),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                 bar.text,
             )

@@ -473,7 +473,7 @@ def test_each_fetched_campaign_is_compared_by_what_it_still_owes(
                 total = sum((v.amount for v in values if v is not None), Decimal(0))
             else:
                 total = balance_totals(fetch.rows).balance
-            owed[office.campaign_picker.currentText()] = format(total.normalize(), ",f")
+            owed[campaign] = format(total.normalize(), ",f")
         bars = office.campaign_chart.bars
         assert [bar.label for bar in bars] == list(owed)
         assert [bar.text.split(" ")[0] for bar in bars] == list(owed.values())
