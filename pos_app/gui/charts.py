@@ -124,7 +124,7 @@ class BarChart(QWidget):
         # Labels take what they need, up to half the width (longer ones end in "…"): the
         # bars must keep room to be compared.
         widest = max(metrics.horizontalAdvance(bar.label) for bar in self.bars)
-        label_width = min(widest, area.width() * 0.5) + margin
+        label_width = min(widest + 2, area.width() * 0.5) + margin
         row_height = (area.bottom() - margin - top) / len(self.bars)
         line = metrics.height()
         left = area.left() + margin + label_width
