@@ -78,6 +78,31 @@ def ledger(url: str) -> list[dict[str, Any]]:
     return list(httpx.get(f"{url}/_sandbox/ledger").json()["entries"])
 
 
+def enrol_customers(url: str, sandbox: Sandbox, campaign: str, count: int) -> list[str]:
+    """New ClientToolbox members, enrolled the way a store's website would (``record_customer``):
+    the seed's biggest campaign has 379, and the reports must page across more."""
+    data = sandbox.clienttoolbox
+    codes = [f"77{n:014d}" for n in range(count)]
+    with httpx.Client(base_url=url, timeout=10) as client:
+        for code in codes:
+            answer = client.post(
+                "/clienttoolbox/",
+                data={
+                    "user_id": data.user_id,
+                    "user_password": data.api_key,
+                    "account_id": data.account_id,
+                    "type": "record_customer",
+                    "customer_action": "new",
+                    "code": code,
+                    "campaign_id": campaign,
+                    "output": "JSON",
+                },
+            )
+            answer.raise_for_status()
+            assert answer.json()["status"] == "success", answer.text
+    return codes
+
+
 def usd(text: str) -> Money:
     return Money(Decimal(text), "USD")
 

@@ -33,6 +33,7 @@ from pos_app.services.till import (
 from tests.gui.conftest import MakeTill, Run, eventually
 from tests.gui.counter import Counter
 from tests.gui.test_shift_desk import open_desk
+from tests.tills import enrol_customers
 
 ALT = Qt.KeyboardModifier.AltModifier
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -478,5 +479,36 @@ def test_each_fetched_campaign_is_compared_by_what_it_still_owes(
         assert [bar.label for bar in bars] == list(owed)
         assert [bar.text.split(" ")[0] for bar in bars] == list(owed.values())
         assert all(bar.value > 0 for bar in bars)
+
+    run(body())
+
+
+def test_the_balances_table_pages_across_more_than_500_customers(
+    make_till: MakeTill, run: Run, sandbox_server: tuple[str, Sandbox]
+) -> None:
+    url, sandbox = sandbox_server
+    enrolled = enrol_customers(url, sandbox, POINTS_CAMPAIGN, 150)
+    expected = members(sandbox)
+    assert len(expected) > 500
+    till = make_till(start=())
+
+    async def body() -> None:
+        office = office_desk(till, run).show(TRAINING_MANAGER)
+        office.page_size = 50
+        pick_campaign(office)
+        seen: list[int] = []
+        office.pageArrived.connect(lambda pages: seen.append(office.model.rowCount()))
+        ended: list[str] = []
+        office.fetchEnded.connect(ended.append)
+        await fetch_with_keys(till, office)
+        await eventually(lambda: ended, timeout=60)
+        assert ended == ["done"]
+        assert seen == [min(50 * n, len(expected)) for n in range(1, len(seen) + 1)]
+        assert len(seen) == -(-len(expected) // 50)
+        shown = {office.model.item(row, 0).text() for row in range(office.model.rowCount())}
+        assert shown == expected
+        assert set(enrolled) <= shown
+        assert office.model.rowCount() == len(expected)  # each customer once
+        assert office.progress.value() == len(seen)
 
     run(body())

@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from pos_app.domain.money import Money
@@ -30,7 +29,7 @@ from pos_app.services.back_office_reports import (
     write_balances_csv,
 )
 from pos_app.training import sandbox_credentials
-from tests.tills import faults, till_config
+from tests.tills import enrol_customers, faults, till_config
 
 
 @pytest.fixture
@@ -341,30 +340,9 @@ async def test_reports_of_a_back_end_that_is_not_set_up() -> None:
 async def test_paging_across_more_than_500_customers(
     backends: Backends, sandbox_server: tuple[str, Sandbox]
 ) -> None:
-    """The seed's biggest campaign has 379 members; a busy store has more. 150 customers are
-    enrolled through the API a store's website would use (``record_customer``), then the
-    report is read in pages of 50 across all of them."""
     url, sandbox = sandbox_server
     campaign, codes = biggest_campaign(sandbox)
-    data = sandbox.clienttoolbox
-    enrolled = [f"77{n:014d}" for n in range(150)]
-    with httpx.Client(base_url=url, timeout=10) as client:
-        for code in enrolled:
-            answer = client.post(
-                "/clienttoolbox/",
-                data={
-                    "user_id": data.user_id,
-                    "user_password": data.api_key,
-                    "account_id": data.account_id,
-                    "type": "record_customer",
-                    "customer_action": "new",
-                    "code": code,
-                    "campaign_id": campaign,
-                    "output": "JSON",
-                },
-            )
-            assert answer.status_code == 200
-            assert answer.json()["status"] == "success", answer.text
+    enrolled = enrol_customers(url, sandbox, campaign, 150)
     fetch = BalancesFetch(points_of(backends), campaign, page_size=50)
     pages: list[int] = []
     await fetch.run(lambda rows: pages.append(len(rows)))
