@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
@@ -71,6 +72,23 @@ def _private_file(path: Path) -> None:
     os.close(fd)
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Every log file it opens is user-only: at start and after each rotation (the stock handler
+    would create the new file with the umask's mode, 0o644 on most systems)."""
+
+    def _open(self) -> io.TextIOWrapper:
+        _private_file(Path(self.baseFilename))
+        return super()._open()
+
+
+def current_log_file() -> Path | None:
+    """Where this process writes its log, for the About box and support calls."""
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "_tillcard", False) and isinstance(handler, logging.FileHandler):
+            return Path(handler.baseFilename)
+    return None
+
+
 def setup_logging(data_dir: Path, *, verbose: bool = False) -> Path:
     log_dir = data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -81,7 +99,7 @@ def setup_logging(data_dir: Path, *, verbose: bool = False) -> Path:
         if getattr(handler, "_tillcard", False):
             root.removeHandler(handler)
             handler.close()
-    file_handler = logging.handlers.RotatingFileHandler(
+    file_handler = _PrivateRotatingFileHandler(
         log_path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
     )
     handlers: list[logging.Handler] = [file_handler]

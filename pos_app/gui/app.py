@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING
 
 import qasync
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from pos_app.__about__ import __version__
+from pos_app.assets import MissingAsset, resource_path
 from pos_app.gui.main_window import MainWindow
 
 if TYPE_CHECKING:  # loaded after the first paint: the window shows before httpx and FastAPI load
@@ -44,6 +47,9 @@ def application() -> QApplication:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Tillcard")
     app.setOrganizationName("Tillcard")
+    app.setApplicationVersion(__version__)
+    with contextlib.suppress(MissingAsset):  # the icon is decoration, never a reason to stop
+        app.setWindowIcon(QIcon(str(resource_path("tillcard.png"))))
     return app
 
 
@@ -104,15 +110,27 @@ async def _run(view: MainWindow, prepare: Callable[[], Setup], painted: asyncio.
         async with asyncio.timeout(FIRST_PAINT_WAIT):
             await painted.wait()
 
+    from pos_app.gui.about import AboutDesk, TillFiles
     from pos_app.gui.back_office_desk import BackOfficeDesk
     from pos_app.gui.counter_screen import CounterScreen
     from pos_app.gui.shift_desk import ShiftDesk
+    from pos_app.logs import current_log_file
     from pos_app.problems import JournalUnavailable
     from pos_app.providers.factory import build_backends
     from pos_app.scanner import ScannerInput
     from pos_app.services.till import Till
 
     setup = prepare()
+    AboutDesk(  # F1; lives as long as the window
+        view.window,
+        TillFiles(
+            terminal=setup.config.terminal.id,
+            training=view.training,
+            data_dir=setup.data_dir,
+            log_file=current_log_file(),
+            config_file=setup.config_file,
+        ),
+    )
     backends = build_backends(setup.config, setup.credentials, transport=setup.transport)
     try:
         till = Till.open(setup.data_dir, setup.config, backends, training=view.training)

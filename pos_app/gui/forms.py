@@ -23,6 +23,7 @@ FORMS = (
     "settings_dialog.ui",
     "welcome.ui",
     "back_office.ui",
+    "about_dialog.ui",
 )
 
 

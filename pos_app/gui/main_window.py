@@ -50,7 +50,7 @@ STATUS_TONE = {
     "depleted": "warn",
 }
 #: The keys that are not on a button, shown in the status bar.
-KEY_HINT = "F10 Shift · F11 Back office · F12 Sign out · Ctrl+P Reprint"
+KEY_HINT = "F1 Help · F10 Shift · F11 Back office · F12 Sign out"
 KIND_LABEL = {
     "gift_card": "GIFT CARD",
     "stamp_card": "STAMP CARD",
