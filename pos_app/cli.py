@@ -328,16 +328,17 @@ def describe_matches(result: Any) -> list[str]:
 
 def _self_check(args: argparse.Namespace, data_dir: Path) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from pos_app.gui.app import self_check
-    from pos_app.journal.database import open_journal, schema_version
+    from pos_app.self_check import CheckFailed, run_checks
 
     config = config_from_args(args)
     terminal = config.terminal.id if config else "till-1"
-    journal = open_journal(data_dir)
-    version = schema_version(journal)
-    journal.close()
-    title = self_check(terminal)
-    print(f"self-check ok: {title}; journal schema {version}; data folder {data_dir}")
+    print(f"Tillcard {__version__} self-check", flush=True)
+    try:
+        title = run_checks(data_dir, terminal, lambda line: print(line, flush=True))
+    except CheckFailed as exc:
+        log.error("self-check failed: %s", exc, exc_info=exc.__cause__ is not None)
+        raise Failed(f"self-check failed: {exc}") from exc
+    print(f"self-check ok: {title}; data folder {data_dir}")
     return EXIT_OK
 
 

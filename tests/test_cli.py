@@ -86,7 +86,9 @@ def test_self_check_builds_the_window_and_logs(tmp_path: Path) -> None:
     result = _run("self-check", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "self-check ok" in result.stdout
-    assert f"journal schema {len(MIGRATIONS)}" in result.stdout
+    assert f"ok  journal     schema {len(MIGRATIONS)} in" in result.stdout
+    for check in ("window", "qt plugins", "printing", "training", "tls", "keyring"):
+        assert f"ok  {check}" in result.stdout
     assert (tmp_path / "journal.sqlite3").is_file()
     log_file = tmp_path / "logs" / "tillcard.log"
     assert "self-check" in log_file.read_text(encoding="utf-8")

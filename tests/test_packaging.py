@@ -77,3 +77,32 @@ def test_installed_wheel_self_checks_without_the_source_tree(wheel: Path, tmp_pa
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_self_check_names_the_missing_part_of_a_damaged_installation(
+    wheel: Path, tmp_path: Path
+) -> None:
+    """A form lost from an installation stops self-check with a sentence, not a traceback."""
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    (site / "pos_app" / "_data" / "ui" / "main_window.ui").unlink()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(site),
+        "QT_QPA_PLATFORM": "offscreen",
+        "POS_APP_DATA_DIR": str(tmp_path / "data"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pos_app", "self-check"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "ok  journal" in result.stdout
+    assert "self-check failed: window" in result.stderr
+    assert "main_window.ui is missing" in result.stderr
+    assert "Traceback" not in result.stderr
