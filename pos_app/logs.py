@@ -103,7 +103,7 @@ def setup_logging(data_dir: Path, *, verbose: bool = False) -> Path:
         log_path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
     )
     handlers: list[logging.Handler] = [file_handler]
-    if verbose:
+    if verbose and sys.stderr is not None:  # None in the windowed Windows app (no console)
         handlers.append(logging.StreamHandler(sys.stderr))
     for handler in handlers:
         handler.setFormatter(logging.Formatter(FORMAT))
