@@ -47,6 +47,13 @@ class BackendUnavailable(BackendError):
     retry_safe = True
 
 
+class TooSlow(BackendUnavailable):
+    """A read still dripping at the total deadline: asking again would hold the till as long
+    again, so the request is not repeated (the next lookup or sync pass tries afresh)."""
+
+    retry_safe = False
+
+
 class RateLimited(BackendUnavailable):
     """Too many requests; ``retry_after`` seconds is the back-end's own wish."""
 

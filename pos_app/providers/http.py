@@ -26,6 +26,7 @@ from pos_app.providers.errors import (
     BadResponse,
     OutcomeUnknown,
     RateLimited,
+    TooSlow,
 )
 
 log = logging.getLogger(__name__)
@@ -284,6 +285,12 @@ class ApiSession:
                     f"The connection to {self.backend} was lost; the operation may or may not "
                     "have gone through",
                     detail=type(exc).__name__,
+                ) from None
+            if isinstance(exc, TimeoutError):  # the total deadline, not a quiet socket
+                raise TooSlow(
+                    self.backend,
+                    f"{self.backend} is answering too slowly; try again in a moment",
+                    detail="total deadline",
                 ) from None
             raise BackendUnavailable(
                 self.backend, f"{self.backend} did not answer in time", detail=type(exc).__name__

@@ -13,6 +13,7 @@ from pos_app.providers.errors import (
     BadResponse,
     OutcomeUnknown,
     RateLimited,
+    TooSlow,
 )
 from pos_app.providers.http import (
     ApiSession,
@@ -155,6 +156,15 @@ async def test_slowloris_is_cut_by_the_total_deadline(hostile: str) -> None:
             "GET", "/slow", mutating=False
         )
     assert time.monotonic() - started < 4
+
+
+async def test_a_dripping_read_is_not_asked_again(hostile: str) -> None:
+    """Three attempts at a 1.5 s deadline would hold the till 4.5 s; one is all it gets."""
+    timeouts = Timeouts(connect=1, read=2, write=1, pool=1, total=1.5)
+    started = time.monotonic()
+    with pytest.raises(TooSlow, match="too slowly"):
+        await _session(hostile, timeouts=timeouts, retry=FAST).send("GET", "/slow", mutating=False)
+    assert time.monotonic() - started < 2.5
 
 
 async def test_request_id_is_sent_and_kept(hostile: str) -> None:
