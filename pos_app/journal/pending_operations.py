@@ -379,11 +379,19 @@ class PendingOperations:
         self._move(key, EntryState.DONE, result=result, reason=None, next_attempt_at=None)
 
     def retry_later(self, key: str, reason: str, at: datetime) -> None:
-        """Not applied (the back-end said so or was never reached): safe to send again."""
-        self._move(key, EntryState.PENDING, reason=reason, next_attempt_at=at)
+        """Not applied (the back-end said so or was never reached): safe to send again.
+
+        Only an open entry moves: one the cashier held or cancelled while the engine was still
+        reading the card before sending stays so ("Nothing was charged" must stay true).
+        """
+        self._move(
+            key, EntryState.PENDING, only_from=OPEN_STATES, reason=reason, next_attempt_at=at
+        )
 
     def outcome_unknown(self, key: str, reason: str, at: datetime) -> None:
-        self._move(key, EntryState.UNKNOWN, reason=reason, next_attempt_at=at)
+        self._move(
+            key, EntryState.UNKNOWN, only_from=OPEN_STATES, reason=reason, next_attempt_at=at
+        )
 
     def refuse(self, key: str, reason: str, advice: str = "") -> EntryState:
         """A back-end said no: the cashier sees it now, or the manager sees it later.

@@ -39,6 +39,7 @@ the campaign's unit (money for giftcard/earned, points for points, visits for ev
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
@@ -95,6 +96,8 @@ class ClientToolboxData:
         self.account_id = ACCOUNT_ID
         self.user_id = USER_ID
         self.api_key = world.api_key
+        self.seed = seed
+        self.key_generation = 0
         self.agency_name = AGENCY_NAME
         self.agency_email = AGENCY_EMAIL
         self.campaigns: dict[str, Campaign] = world.campaigns
@@ -116,6 +119,17 @@ class ClientToolboxData:
     def expire_tokens(self) -> None:
         """API keys do not expire on this platform, so there is nothing to invalidate."""
         return None
+
+    def rotate_api_key(self) -> None:
+        """A new key, as the owner would make in the control panel: the old one is refused.
+
+        Keys never expire by themselves, so this is how a till's stored key goes bad
+        mid-session; ``seed_summary()["api_key"]`` reports the new one.
+        """
+        with self.lock:
+            self.key_generation += 1
+            seed = f"clienttoolbox:{self.seed}:{self.key_generation}".encode()
+            self.api_key = hashlib.sha256(seed).hexdigest()[:18]
 
     def seed_summary(self) -> dict[str, Any]:
         rows = [

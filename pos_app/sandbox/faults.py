@@ -46,6 +46,11 @@ class FaultSettings(BaseModel):
     expire_tokens: bool = Field(
         False, description="Invalidate every issued token now (a 401 mid-session)."
     )
+    rotate_api_key: bool = Field(
+        False,
+        description="ClientToolbox: issue a new API key now, as if regenerated in the control "
+        "panel; requests with the old key are refused.",
+    )
 
 
 class ConnectionDropped(Exception):

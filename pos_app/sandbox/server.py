@@ -37,6 +37,8 @@ def create_sandbox_app(sandbox: Sandbox) -> FastAPI:
         if settings.expire_tokens:
             for name in names:
                 getattr(sandbox, name).expire_tokens()
+        if settings.rotate_api_key and "clienttoolbox" in names:
+            sandbox.clienttoolbox.rotate_api_key()
         return {"faults": sandbox.faults.as_json()}
 
     @root.get("/_sandbox/faults")

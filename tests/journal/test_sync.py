@@ -312,3 +312,28 @@ async def test_an_operation_right_after_another_on_one_card_is_sent_at_once(
         ("redeem", "3.00"),
         ("refund", "3.00"),
     ]
+
+
+async def test_an_operation_cancelled_at_the_till_stays_cancelled_when_its_read_fails(
+    sandbox_server: tuple[str, Sandbox], tmp_path: Path
+) -> None:
+    """Found by the fault matrix: the cashier said "Nothing was charged" while Leal's card was
+    still being read before the send; that read then failed, and the engine's "try again later"
+    put the cancelled entry back in the queue, so the reward was redeemed after all."""
+    url, sandbox = sandbox_server
+    policy = {"patience_seconds": 1, "redeem_reward": {"mode": "require_online"}}
+    till, actions = open_till(url, sandbox, tmp_path, policy=policy)
+    try:
+        ana = await find(till, ANA_CODE, Provider.LEAL)
+        faults(url, "leal", latency_ms=1200, error_rate=1.0)  # the read outlasts the patience
+        result = await actions.redeem_reward(ana, "18")
+        assert result.state == "rejected", result.message
+        assert "Nothing was charged" in result.message
+        await till.engine.drain()  # the read fails now, after the cashier's answer
+        faults(url, "leal")
+        till.engine.retry_now()
+        await till.engine.drain()
+        assert till.operations.get(ref(result)).state is EntryState.CANCELLED
+        assert ledger(url) == []
+    finally:
+        await till.close()
