@@ -213,7 +213,7 @@ def test_offline_redemption_waits_in_the_queue_and_syncs_once(
     faults(url, "loyaltydog", outage=True)
     code, out, err = till("redeem", MAIN_CARD, "20.00")
     assert code == 0
-    assert out.startswith("PENDING: LoyaltyDog is offline.")
+    assert out.startswith("PENDING: LoyaltyDog is temporarily unavailable. Redeem $ 20.00")
     assert "`pos-app sync`" in out
     assert "last saw it" in err
 

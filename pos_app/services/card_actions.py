@@ -128,6 +128,13 @@ def explain(error: BackendError, what: str) -> tuple[State, str]:
     return "rejected", f"{label} could not do the {what}: {error.message}"
 
 
+def _why_not_answered(entry: Entry) -> str:
+    """The back-end's last failure as the journal has it ("did not accept the API token" tells
+    a manager what to fix), or that it is not answering when it only was slow."""
+    reason = (entry.reason or "").strip().rstrip(".")
+    return reason or f"{entry.provider.label} is not answering"
+
+
 def _pending_message(entry: Entry, offline: bool) -> str:
     if entry.state is EntryState.UNKNOWN:
         return (
@@ -136,8 +143,8 @@ def _pending_message(entry: Entry, offline: bool) -> str:
         )
     if offline:
         return (
-            f"PENDING: {entry.provider.label} is offline. {entry.description} is saved on this "
-            "till and will be sent exactly once when the connection returns."
+            f"PENDING: {_why_not_answered(entry)}. {entry.description} is saved on this till "
+            f"and will be sent exactly once when {entry.provider.label} answers again."
         )
     return (
         f"PENDING: still waiting for {entry.provider.label}; Tillcard will finish "
@@ -408,13 +415,12 @@ class CardActions:
     def _cancelled(
         self, entry: Entry, decision: OfflineDecision, *, asked: bool = True
     ) -> ActionResult:
-        label = entry.provider.label
         why = decision.message or "this needs a connection"
         if decision.verdict is Verdict.NEEDS_MANAGER_PIN and not asked:
             why += " (give a manager PIN to allow it)"
         elif decision.verdict is Verdict.NEEDS_MANAGER_PIN:
             why += "; no manager approved it"
-        reason = f"{label} cannot be reached and this cannot be done offline: {why}"
+        reason = f"{_why_not_answered(entry)}, and this cannot be done offline: {why}"
         self.till.operations.note_reason(entry.key, reason)
         self._audit(self.till.operations.get(entry.key), "cancelled")
         return self._result(entry, "rejected", f"{reason}. Nothing was charged.")
