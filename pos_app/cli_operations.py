@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -123,6 +124,22 @@ def journal_failed(data_dir: Path, exc: sqlite3.Error, saved: Sequence[Entry] = 
     )
 
 
+#: How much of a refused amount is echoed back: enough to recognise it, never a flood.
+ECHO_LIMIT: Final = 24
+_DIGIT_RUN: Final = re.compile(r"[0-9]{8,}")
+
+
+def echo(text: str, limit: int = ECHO_LIMIT) -> str:
+    """A refused input as a terminal may show it: in quotes, control characters (which could
+    drive the terminal) and undecodable bytes as ``?``, long digit runs (a card number in the
+    wrong place) masked, clipped to ``limit`` characters."""
+    from pos_app.domain import mask
+
+    shown = "".join(char if char.isprintable() else "?" for char in text[: limit + 1])
+    shown = _DIGIT_RUN.sub(lambda run: mask(run.group()), shown)
+    return f'"{shown[:limit]}…"' if len(text) > limit else f'"{shown}"'
+
+
 def _typed_amount(text: str, decimal_separator: str) -> Decimal:
     """The cashier's amount parser, so a script is held to what the keypad would accept."""
     from pos_app.domain import AmountEntryError, parse_cashier_amount
@@ -130,7 +147,7 @@ def _typed_amount(text: str, decimal_separator: str) -> Decimal:
     try:
         return parse_cashier_amount(text, decimal_separator)
     except AmountEntryError as exc:
-        raise UsageError(f"{text!r} is not an amount: {exc}") from None
+        raise UsageError(f"{echo(text)} is not an amount: {exc}") from None
 
 
 def age_text(seconds: float) -> str:

@@ -21,7 +21,7 @@ for _name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_H
 for _name in ("POS_APP_CONFIG", "POS_APP_DATA_DIR"):
     os.environ.pop(_name, None)
 
-pytest_plugins = ["tests.logfail"]
+pytest_plugins = ["tests.logfail", "tests.qt_loop"]
 
 from pos_app.sandbox.server import create_sandbox_app, running_sandbox  # noqa: E402
 from pos_app.sandbox.state import Sandbox  # noqa: E402

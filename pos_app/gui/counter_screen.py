@@ -84,6 +84,9 @@ class CounterScreen(QObject):
         self.points_history.setHorizontalHeaderLabels(["Date", "Type", "Amount", "Reference"])
         self._tasks: set[asyncio.Task[Any]] = set()
         self._lookup_code: str | None = None
+        # Which lookup the screen is showing: a newer scan (or Esc) makes an older one stale,
+        # and a slow back-end's late answer must never land on the next customer's screen.
+        self._lookup_serial = 0
         self._acting = False
         self._undo: UndoTicket | None = None
         self._dialog: Any = None
@@ -261,6 +264,8 @@ class CounterScreen(QObject):
 
     async def _lookup(self, code: str) -> None:
         view = self.view
+        self._lookup_serial += 1
+        serial = self._lookup_serial
         self._lookup_code = code
         view.result_list.clear()
         view.card_stack.setCurrentWidget(view.ready_page)
@@ -269,17 +274,25 @@ class CounterScreen(QObject):
         view.show_message(f"Searching {names} …", "busy")
         try:
             result = await lookup(
-                code, self.backends, on_result=self._on_partial, memory=self.till.cards
+                code,
+                self.backends,
+                on_result=lambda provider, outcome: self._on_partial(provider, outcome, serial),
+                memory=self.till.cards,
             )
         except LookupInputError as exc:
             view.show_message(str(exc), "bad")
             return
         finally:
-            self._lookup_code = None
+            if serial == self._lookup_serial:
+                self._lookup_code = None
+        if serial != self._lookup_serial:
+            return  # the cashier has moved on: this answer is about someone else's card
         self._finish_lookup(result)
         self.lookupFinished.emit(result)
 
-    def _on_partial(self, provider: Provider, outcome: list[Match] | BackendError) -> None:
+    def _on_partial(
+        self, provider: Provider, outcome: list[Match] | BackendError, serial: int
+    ) -> None:
         if isinstance(outcome, BackendError):
             self._report(provider, not outcome.retry_safe, outcome.message)
             return
@@ -288,6 +301,8 @@ class CounterScreen(QObject):
             self._report(provider, False, f"{provider.label} cannot be reached")
         else:
             self._report(provider, True)
+        if serial != self._lookup_serial:
+            return
         first = self.view.result_list.count() == 0
         self.view.add_results(outcome)
         if first and outcome:
@@ -402,6 +417,8 @@ class CounterScreen(QObject):
             return  # a receipt's dialog on top handles its own Esc
         if self._acting:
             return
+        self._lookup_serial += 1  # a lookup still running now answers nobody
+        self._lookup_code = None
         self.history.clear()
         self.view.show_ready()
         self.view.show_message("Ready for the next customer.", "info")

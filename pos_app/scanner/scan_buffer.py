@@ -67,6 +67,10 @@ class ScanBuffer(Generic[P]):
         self._prefix = prefix
         self._suffix = suffix
         self._entries: list[Stroke[P]] = []
+        # The held characters' texts, kept alongside: rebuilding the text on every key made a
+        # long burst (a 7,000-digit QR code, a jammed key) quadratic, freezing the till.
+        self._texts: list[str] = []
+        self._length = 0
         self._last = 0.0
         self._scan_end: float | None = None
 
@@ -111,7 +115,7 @@ class ScanBuffer(Generic[P]):
             code = self._code()
             if code is None:
                 return Decision(swallow=False, replay=self._take())
-            self._entries.clear()
+            self._clear()
             self._scan_end = now
             return Decision(swallow=True, code=code)
         if self._scan_end is not None and now - self._scan_end < self._max_gap:
@@ -125,22 +129,37 @@ class ScanBuffer(Generic[P]):
     ) -> Decision[P]:
         if not in_burst and not _compatible(stroke.text, self._prefix):
             return Decision(swallow=False, replay=replay)  # cannot start a scan: no delay
+        held = self._length  # characters before this one
         self._entries.append(stroke)
+        self._texts.append(stroke.text)
+        self._length += len(stroke.text)
         self._last = now
-        if not _compatible(self._characters(), self._prefix):
+        # Past the prefix's length a compatible text starts with it for good: no more checks.
+        if held <= len(self._prefix) and not _compatible(self._characters(), self._prefix):
             # The burst can no longer be a scan: deliver it now rather than at the timeout.
             self._entries.pop()
+            self._texts.pop()
+            self._length = held
             return Decision(swallow=False, replay=replay + self._take())
-        if self._suffix and self._characters().endswith(self._suffix):
+        if self._suffix and self._ends_with(self._suffix):
             code = self._code()
             if code is not None:
-                self._entries.clear()
+                self._clear()
                 self._scan_end = now
                 return Decision(swallow=True, replay=replay, code=code)
         return Decision(swallow=True, replay=replay)
 
     def _characters(self) -> str:
-        return "".join(e.text for e in self._entries if e.kind is KeyKind.CHARACTER)
+        return "".join(self._texts)
+
+    def _ends_with(self, suffix: str) -> bool:
+        """Whether the held characters end with ``suffix``, reading only as far back as needed."""
+        tail = ""
+        for text in reversed(self._texts):
+            tail = text + tail
+            if len(tail) >= len(suffix):
+                break
+        return tail.endswith(suffix)
 
     def _code(self) -> str | None:
         text = self._characters()
@@ -151,9 +170,14 @@ class ScanBuffer(Generic[P]):
             code = code[: -len(self._suffix)]
         return code if len(code) >= self._min_length else None
 
+    def _clear(self) -> None:
+        self._entries.clear()
+        self._texts.clear()
+        self._length = 0
+
     def _take(self) -> tuple[P, ...]:
         payloads = tuple(entry.payload for entry in self._entries)
-        self._entries.clear()
+        self._clear()
         return payloads
 
 
