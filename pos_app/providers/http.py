@@ -11,6 +11,7 @@ import asyncio
 import email.utils
 import logging
 import random
+import ssl
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -261,6 +262,14 @@ class ApiSession:
                 finally:
                     await response.aclose()
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            if _certificate_refused(exc):
+                raise BackendUnavailable(
+                    self.backend,
+                    f"{self.backend}'s security certificate could not be verified, so nothing "
+                    "was sent. Check this computer's date and time; if they are right, "
+                    "something is intercepting the connection: call IT.",
+                    detail="certificate verify failed",
+                ) from None
             raise BackendUnavailable(
                 self.backend, f"{self.backend} cannot be reached", detail=type(exc).__name__
             ) from None
@@ -313,6 +322,18 @@ class ApiSession:
     def _too_large(self, mutating: bool) -> BackendError:
         cls = OutcomeUnknown if mutating else BadResponse
         return cls(self.backend, f"{self.backend} sent an answer too large to be trusted")
+
+
+def _certificate_refused(exc: Exception) -> bool:
+    """TLS refused the server's certificate (expired, self-signed, wrong name, clock wrong)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(
+            seen
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _declared_length(headers: httpx.Headers) -> int:

@@ -244,16 +244,19 @@ BAD_INPUTS = {
 def test_bad_input_shows_the_domain_message_and_emits_nothing(
     qtbot: QtBot, host: QWidget, text: str
 ) -> None:
-    with pytest.raises(AmountEntryError) as refused:
-        parse_cashier_amount(text, ".")
     dialog = redeem(qtbot, host)
+    # The field keeps at most maxLength characters (32): what it keeps must still be refused,
+    # never cut down to a valid amount.
+    kept = text[: dialog.amount_input.maxLength()]
+    with pytest.raises(AmountEntryError) as refused:
+        parse_cashier_amount(kept, ".")
     calls = recorder(dialog.amountChosen)
     if text.isascii() and len(text) < 50:
         qtbot.keyClicks(dialog.amount_input, text)
     else:
         QGuiApplication.clipboard().setText(text)
         qtbot.keyClick(dialog.amount_input, KEY.Key_V, MOD.ControlModifier)
-    assert dialog.amount_input.text() == text
+    assert dialog.amount_input.text() == kept
     press(qtbot, dialog, KEY.Key_Return)
     assert calls == []
     assert dialog.amount_error.text() == str(refused.value)
