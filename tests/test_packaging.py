@@ -39,6 +39,31 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return found
 
 
+def _unpacked(wheel: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """The wheel unpacked into ``site``, and an environment that runs it before anything else."""
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(site),
+        "QT_QPA_PLATFORM": "offscreen",
+        "POS_APP_DATA_DIR": str(tmp_path / "data"),
+    }
+    return site, env
+
+
+def _self_check(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pos_app", "self-check"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_wheel_contains_forms_and_resources(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for form in FORMS:
@@ -50,14 +75,7 @@ def test_wheel_contains_forms_and_resources(wheel: Path) -> None:
 
 def test_installed_wheel_self_checks_without_the_source_tree(wheel: Path, tmp_path: Path) -> None:
     """Unpack the wheel elsewhere and run it first on sys.path: no help from ``ui/`` here."""
-    site = tmp_path / "site"
-    zipfile.ZipFile(wheel).extractall(site)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(site),
-        "QT_QPA_PLATFORM": "offscreen",
-        "POS_APP_DATA_DIR": str(tmp_path / "data"),
-    }
+    site, env = _unpacked(wheel, tmp_path)
     probe = subprocess.run(
         [sys.executable, "-c", "import pos_app.assets as a; print(a.ui_path('main_window.ui'))"],
         capture_output=True,
@@ -67,15 +85,7 @@ def test_installed_wheel_self_checks_without_the_source_tree(wheel: Path, tmp_pa
         check=True,
     )
     assert probe.stdout.strip().startswith(str(site))
-    result = subprocess.run(
-        [sys.executable, "-m", "pos_app", "self-check"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    result = _self_check(env, tmp_path)
     assert result.returncode == 0, result.stderr
 
 
@@ -83,24 +93,9 @@ def test_self_check_names_the_missing_part_of_a_damaged_installation(
     wheel: Path, tmp_path: Path
 ) -> None:
     """A form lost from an installation stops self-check with a sentence, not a traceback."""
-    site = tmp_path / "site"
-    zipfile.ZipFile(wheel).extractall(site)
+    site, env = _unpacked(wheel, tmp_path)
     (site / "pos_app" / "_data" / "ui" / "main_window.ui").unlink()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(site),
-        "QT_QPA_PLATFORM": "offscreen",
-        "POS_APP_DATA_DIR": str(tmp_path / "data"),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "pos_app", "self-check"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    result = _self_check(env, tmp_path)
     assert result.returncode == 1
     assert "ok  journal" in result.stdout
     assert "self-check failed: window" in result.stderr

@@ -20,6 +20,15 @@ from pos_app.training import sandbox_config, sandbox_credentials
 from tests.gui.conftest import Run, eventually
 
 
+async def _running(view: MainWindow, setup: gui_app.Setup) -> asyncio.Future[int]:
+    """The app's own coroutine on this window, once its screen is wired (F1 included)."""
+    painted = asyncio.Event()
+    painted.set()
+    app_run = asyncio.ensure_future(gui_app._run(view, lambda: setup, painted))
+    await eventually(lambda: view.pending_indicator.isVisible())
+    return app_run
+
+
 def _shown_dialog() -> AboutDialog | None:
     for widget in QApplication.topLevelWidgets():
         if widget.objectName() == "aboutDialog" and widget.isVisible():
@@ -44,10 +53,7 @@ def test_f1_in_the_running_app_shows_version_till_and_files(
     view = MainWindow("till-about", training=False)
 
     async def body() -> None:
-        painted = asyncio.Event()
-        painted.set()
-        app_run = asyncio.ensure_future(gui_app._run(view, lambda: setup, painted))
-        await eventually(lambda: view.pending_indicator.isVisible())
+        app_run = await _running(view, setup)
         QTest.keyClick(view.window, Qt.Key.Key_F1)
         await eventually(lambda: _shown_dialog() is not None)
         dialog = _shown_dialog()
@@ -85,10 +91,7 @@ def test_the_help_lists_exactly_the_keys_the_till_answers_to(
     view = MainWindow("till-keys", training=False)
 
     async def body() -> None:
-        painted = asyncio.Event()
-        painted.set()
-        app_run = asyncio.ensure_future(gui_app._run(view, lambda: setup, painted))
-        await eventually(lambda: view.pending_indicator.isVisible())
+        app_run = await _running(view, setup)
         wired = {
             shortcut.key().toString()
             for shortcut in view.window.findChildren(QShortcut)
