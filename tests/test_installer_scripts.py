@@ -192,6 +192,16 @@ def test_the_uninstaller_removes_only_what_the_installer_put_there() -> None:
     assert "APPDATA" not in uninstall
 
 
+def test_an_older_version_never_silently_replaces_a_newer_one() -> None:
+    """A downgrade asks first, and a silent install (``/S``) answers no."""
+    script = NSI.read_text(encoding="utf-8")
+    on_init = script[script.index("Function .onInit") : script.index("FunctionEnd")]
+    assert '${VersionCompare} "${VERSION}" "$OldVersion" $0' in on_init
+    asked = next(line for line in on_init.splitlines() if "MessageBox MB_YESNO" in line)
+    assert "/SD IDNO" in asked
+    assert "Abort" in on_init.split(asked)[1]
+
+
 def _workflow() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
     return loaded

@@ -52,6 +52,7 @@ ManifestDPIAware true
 !include "x64.nsh"
 !include "FileFunc.nsh"
 !include "LogicLib.nsh"
+!include "WordFunc.nsh"
 
 Name "${APP_NAME} ${VERSION}"
 OutFile "${OUT_FILE}"
@@ -83,6 +84,7 @@ VIAddVersionKey "LegalCopyright" "${PUBLISHER}"
 !insertmacro MUI_LANGUAGE "English"
 
 Var OldDir
+Var OldVersion
 
 Function .onInit
   ${IfNot} ${RunningX64}
@@ -92,8 +94,17 @@ Function .onInit
   SetRegView 64
   SetShellVarContext all
   ReadRegStr $OldDir HKLM "${UNINST_KEY}" "InstallLocation"
+  ReadRegStr $OldVersion HKLM "${UNINST_KEY}" "DisplayVersion"
   ${If} $OldDir != ""
     StrCpy $INSTDIR $OldDir  ; an upgrade goes where the old version is
+  ${EndIf}
+  ; An older version over a newer one is a mistake more often than a choice: ask (silent: no).
+  ${If} $OldVersion != ""
+    ${VersionCompare} "${VERSION}" "$OldVersion" $0
+    ${If} $0 == 2
+      MessageBox MB_YESNO|MB_ICONQUESTION "Tillcard $OldVersion is installed, which is newer than ${VERSION}. Replace it with the older version?" /SD IDNO IDYES +2
+      Abort
+    ${EndIf}
   ${EndIf}
 FunctionEnd
 
