@@ -18,7 +18,7 @@ from pos_app.gui.back_office import BackOfficeView
 from pos_app.gui.counter_screen import CounterScreen
 from pos_app.gui.dialogs import ManagerPinDialog
 from pos_app.gui.main_window import MainWindow
-from pos_app.gui.manager_approval import ask_manager
+from pos_app.gui.manager_approval import ManagerGate
 from pos_app.services.till import Till
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,9 @@ class BackOfficeDesk(QObject):
         self.screen = screen
         self.on_settings = on_settings
         self.office: BackOfficeView | None = None
-        self.pin_dialog: ManagerPinDialog | None = None
-        self._asking = False
+        self.gate = ManagerGate(
+            view.window, till, what="Back office", confirm_label="Open back office"
+        )
         self._closing = False
         shortcut = QShortcut(QKeySequence(BACK_OFFICE_KEY), view.window)
         shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
@@ -63,31 +64,18 @@ class BackOfficeDesk(QObject):
             return
         self.screen.spawn(self._approve_then_show())
 
+    @property
+    def pin_dialog(self) -> ManagerPinDialog | None:
+        return self.gate.dialog
+
     async def _approve_then_show(self) -> None:
-        reasons = ["The back office is for managers: reports and customers' personal data."]
-        if self.till.cashier is not None:
-            reasons.append(f"{self.till.cashier} is signed in as a cashier.")
-
-        def opened(dialog: ManagerPinDialog) -> None:
-            self.pin_dialog = dialog
-
-        self._asking = True
-        try:
-            approval = await ask_manager(
-                self.view.window,
-                self.till.verify_manager,
-                title="Back office: manager PIN",
-                reasons=reasons,
-                confirm_label="Open back office",
-                opened=opened,
-            )
-        finally:
-            self._asking = False
-            self.pin_dialog = None
-        if approval is None or self._closing:
+        manager = await self.gate.ask(
+            "The back office is for managers: reports and customers' personal data."
+        )
+        if manager is None or self._closing:
             self._back_to_counter()
             return
-        self.show(approval.manager)
+        self.show(manager)
 
     def show(self, manager: str) -> BackOfficeView:
         office = BackOfficeView(
@@ -106,7 +94,7 @@ class BackOfficeDesk(QObject):
     def _busy(self) -> bool:
         """Something is on top of the counter (an operation may be half-way through)."""
         return (
-            self._asking
+            self.gate.asking
             or QApplication.activeModalWidget() is not None
             or self.screen._dialog_open()
             or (self.office is not None and self.office.is_open)

@@ -12,12 +12,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QWidget
 
 from pos_app.gui.dialogs import ManagerPinDialog
 
-__all__ = ["Approval", "Verify", "ask_manager"]
+if TYPE_CHECKING:
+    from pos_app.services.till import Till
+
+__all__ = ["Approval", "ManagerGate", "Verify", "ask_manager"]
 
 Verify = Callable[[str], tuple[str | None, str]]
 """``Till.verify_manager``: the manager's name or None, and the message to show."""
@@ -67,3 +71,43 @@ async def ask_manager(
         return await answer
     finally:
         dialog.close()  # cancelled (the window is closing): never leave it behind
+
+
+class ManagerGate:
+    """The PIN half of a managers-only view (F10, F11): one manager's PIN, asked once at a time.
+
+    The desk lets a signed-in manager straight in; anyone else awaits :meth:`ask`, which says
+    why a manager is needed and who is signed in. ``dialog`` is the PIN dialog while it is up.
+    """
+
+    def __init__(self, window: QWidget, till: Till, *, what: str, confirm_label: str) -> None:
+        self.window = window
+        self.till = till
+        self.what = what
+        self.confirm_label = confirm_label
+        self.dialog: ManagerPinDialog | None = None
+        self.asking = False
+
+    async def ask(self, reason: str) -> str | None:
+        """The approving manager's name, or None when the dialog was cancelled."""
+        reasons = [reason]
+        if self.till.cashier is not None:
+            reasons.append(f"{self.till.cashier} is signed in as a cashier.")
+
+        def opened(dialog: ManagerPinDialog) -> None:
+            self.dialog = dialog
+
+        self.asking = True
+        try:
+            approval = await ask_manager(
+                self.window,
+                self.till.verify_manager,
+                title=f"{self.what}: manager PIN",
+                reasons=reasons,
+                confirm_label=self.confirm_label,
+                opened=opened,
+            )
+        finally:
+            self.asking = False
+            self.dialog = None
+        return None if approval is None else approval.manager

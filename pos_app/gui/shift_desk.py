@@ -22,7 +22,7 @@ from pos_app.domain.shift_report import ShiftFacts
 from pos_app.gui.counter_screen import CounterScreen
 from pos_app.gui.dialogs import ManagerPinDialog, SignInDialog
 from pos_app.gui.main_window import MainWindow
-from pos_app.gui.manager_approval import ask_manager
+from pos_app.gui.manager_approval import ManagerGate
 from pos_app.gui.shift_report_view import ShiftReportView
 from pos_app.services.till import (
     TRAINING_CASHIER,
@@ -65,9 +65,8 @@ class ShiftDesk(QObject):
         self.training = training
         self.sign_in_dialog: SignInDialog | None = None
         self.report_view: ShiftReportView | None = None
-        self.pin_dialog: ManagerPinDialog | None = None
+        self.gate = ManagerGate(view.window, till, what="Shift report", confirm_label="Open report")
         self._closing = False
-        self._asking = False
         for key, slot in ((SWITCH_KEY, self.switch_cashier), (REPORT_KEY, self.open_report)):
             shortcut = QShortcut(QKeySequence(key), view.window)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
@@ -177,7 +176,7 @@ class ShiftDesk(QObject):
 
     def open_report(self) -> None:
         """F10: the shift report; a cashier needs a manager's PIN first (audited)."""
-        if self._busy() or self._asking:
+        if self._busy() or self.gate.asking:
             self.view.show_message(
                 "Finish or close the open window first (Esc), then press F10.", "warn"
             )
@@ -187,32 +186,16 @@ class ShiftDesk(QObject):
             return
         self.screen.spawn(self._approve_then_show())
 
+    @property
+    def pin_dialog(self) -> ManagerPinDialog | None:
+        return self.gate.dialog
+
     async def _approve_then_show(self) -> None:
-        who = self.till.cashier
-        reasons = ["The shift report is for managers."]
-        if who is not None:
-            reasons.append(f"{who} is signed in as a cashier.")
-
-        def opened(dialog: ManagerPinDialog) -> None:
-            self.pin_dialog = dialog
-
-        self._asking = True
-        try:
-            approval = await ask_manager(
-                self.view.window,
-                self.till.verify_manager,
-                title="Shift report: manager PIN",
-                reasons=reasons,
-                confirm_label="Open report",
-                opened=opened,
-            )
-        finally:
-            self._asking = False
-            self.pin_dialog = None
-        if approval is None or self._closing:
+        manager = await self.gate.ask("The shift report is for managers.")
+        if manager is None or self._closing:
             self._back_to_counter()
             return
-        self.show_report(approval.manager)
+        self.show_report(manager)
 
     def show_report(self, manager: str) -> ShiftReportView:
         separator = self.till.config.terminal.decimal_separator
