@@ -16,15 +16,14 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from pydantic import ValidationError
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -46,13 +45,13 @@ from pos_app.credential_store import (
 from pos_app.credentials import ENV_VARS, Backend, Credentials
 from pos_app.domain.policy import OnlineMode
 from pos_app.domain.receipts import PaperWidth
-from pos_app.gui.forms import FormError, load_form, stylesheet
+from pos_app.gui.forms import stylesheet
+from pos_app.gui.view_dialog import ViewDialog
 from pos_app.problems import ConfigError
 
 __all__ = ["BACKENDS", "SettingsDialog"]
 
 log = logging.getLogger(__name__)
-W = TypeVar("W", bound=QObject)
 
 BACKENDS: Final[tuple[Backend, ...]] = ("loyaltydog", "leal", "clienttoolbox")
 TITLES: Final[dict[Backend, str]] = {
@@ -168,7 +167,7 @@ def available_printers() -> list[str]:
         return []
 
 
-class SettingsDialog(QObject):
+class SettingsDialog(ViewDialog):
     """The settings window; ``save()`` and ``test_connection()`` are what its buttons call."""
 
     def __init__(
@@ -179,21 +178,15 @@ class SettingsDialog(QObject):
         config_file: Path,
         on_saved: Callable[[AppConfig], None] | None = None,
     ) -> None:
-        dialog = load_form("settings_dialog.ui", parent)
-        if not isinstance(dialog, QDialog):
-            raise FormError("form settings_dialog.ui must have a QDialog at its root")
-        super().__init__(dialog)
-        self._dialog = dialog
-        self._closed = False
+        super().__init__("settings_dialog.ui", parent)
+        dialog = self.dialog
         self._original = config
         self._base = config if config is not None else AppConfig()
         self._config_file = config_file
         self._on_saved = on_saved
         self._tests: dict[Backend, asyncio.Task[bool]] = {}
         self.saved_config: AppConfig | None = None
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setStyleSheet((stylesheet() if parent is None else "") + EXTRA_STYLE)
-        dialog.finished.connect(self._on_finished)
 
         self.tabs = self._child(QTabWidget, "sectionTabs")
         self.backend_tabs = self._child(QTabWidget, "backendTabs")
@@ -246,24 +239,6 @@ class SettingsDialog(QObject):
         self._fill(self._base)
 
     # --- what callers use -------------------------------------------------------------------
-
-    @property
-    def dialog(self) -> QDialog:
-        return self._dialog
-
-    @property
-    def is_open(self) -> bool:
-        """False once the dialog has closed (it is then deleted: stop talking to it)."""
-        return not self._closed
-
-    def open(self) -> None:
-        """Window-modal without a nested event loop (the app runs on qasync)."""
-        self._dialog.open()
-        self._child(QLineEdit, "terminalIdEdit").setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def close(self) -> None:
-        if not self._closed:
-            self._dialog.reject()
 
     def form_data(self) -> dict[str, Any]:
         """The widgets as TOML-shaped data, on top of what the form does not show."""
@@ -617,11 +592,8 @@ class SettingsDialog(QObject):
 
     # --- small helpers ----------------------------------------------------------------------
 
-    def _child(self, kind: type[W], name: str) -> W:
-        widget = self._dialog.findChild(kind, name)
-        if widget is None:
-            raise FormError(f"settings_dialog.ui has no {kind.__name__} named {name}")
-        return widget
+    def _initial_focus(self) -> QWidget:
+        return self._child(QLineEdit, "terminalIdEdit")
 
     def _text(self, name: str) -> str:
         return self._child(QLineEdit, name).text().strip()
@@ -686,8 +658,8 @@ class SettingsDialog(QObject):
         widget.style().unpolish(widget)
         widget.style().polish(widget)
 
-    def _on_finished(self, _result: int) -> None:
-        self._closed = True
+    def _on_finished(self, result: int) -> None:
+        super()._on_finished(result)
         for task in self._tests.values():
             if not task.done():
                 task.cancel()
