@@ -45,7 +45,12 @@ class BackOfficeDesk(QObject):
         self.on_settings = on_settings
         self.office: BackOfficeView | None = None
         self.gate = ManagerGate(
-            view.window, till, what="Back office", confirm_label="Open back office"
+            view.window,
+            till,
+            screen.spawn,
+            what="Back office",
+            reason="The back office is for managers: reports and customers' personal data.",
+            confirm_label="Open back office",
         )
         self._closing = False
         shortcut = QShortcut(QKeySequence(BACK_OFFICE_KEY), view.window)
@@ -59,23 +64,11 @@ class BackOfficeDesk(QObject):
                 "Finish or close the open window first (Esc), then press F11.", "warn"
             )
             return
-        if self.till.cashier is not None and self.till.is_manager:
-            self.show(self.till.cashier)
-            return
-        self.screen.spawn(self._approve_then_show())
+        self.gate.let_in(self.show, self._back_to_counter, lambda: not self._closing)
 
     @property
     def pin_dialog(self) -> ManagerPinDialog | None:
         return self.gate.dialog
-
-    async def _approve_then_show(self) -> None:
-        manager = await self.gate.ask(
-            "The back office is for managers: reports and customers' personal data."
-        )
-        if manager is None or self._closing:
-            self._back_to_counter()
-            return
-        self.show(manager)
 
     def show(self, manager: str) -> BackOfficeView:
         office = BackOfficeView(

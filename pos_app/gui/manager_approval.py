@@ -10,9 +10,9 @@ coroutine ends with the approving manager, or None when the dialog is cancelled.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QWidget
 
@@ -74,19 +74,48 @@ async def ask_manager(
 
 
 class ManagerGate:
-    """The PIN half of a managers-only view (F10, F11): one manager's PIN, asked once at a time.
+    """The way into a managers-only view (F10, F11): a signed-in manager goes straight in,
+    anyone else gives a manager's PIN first, one PIN dialog at a time.
 
-    The desk lets a signed-in manager straight in; anyone else awaits :meth:`ask`, which says
-    why a manager is needed and who is signed in. ``dialog`` is the PIN dialog while it is up.
+    ``dialog`` is the PIN dialog while it is up; ``asking`` is true from the question on.
     """
 
-    def __init__(self, window: QWidget, till: Till, *, what: str, confirm_label: str) -> None:
+    def __init__(
+        self,
+        window: QWidget,
+        till: Till,
+        spawn: Callable[[Coroutine[Any, Any, Any]], object],
+        *,
+        what: str,
+        reason: str,
+        confirm_label: str,
+    ) -> None:
         self.window = window
         self.till = till
+        self.spawn = spawn
         self.what = what
+        self.reason = reason
         self.confirm_label = confirm_label
         self.dialog: ManagerPinDialog | None = None
         self.asking = False
+
+    def let_in(
+        self, show: Callable[[str], object], refused: Callable[[], None], wanted: Callable[[], bool]
+    ) -> None:
+        """``show(manager)`` now or after a PIN; ``refused()`` if nobody approved, or if the
+        view is no longer ``wanted()`` by the time a PIN was given (the app is closing)."""
+        if self.till.cashier is not None and self.till.is_manager:
+            show(self.till.cashier)
+            return
+
+        async def approve_then_show() -> None:
+            manager = await self.ask(self.reason)
+            if manager is None or not wanted():
+                refused()
+                return
+            show(manager)
+
+        self.spawn(approve_then_show())
 
     async def ask(self, reason: str) -> str | None:
         """The approving manager's name, or None when the dialog was cancelled."""

@@ -65,7 +65,14 @@ class ShiftDesk(QObject):
         self.training = training
         self.sign_in_dialog: SignInDialog | None = None
         self.report_view: ShiftReportView | None = None
-        self.gate = ManagerGate(view.window, till, what="Shift report", confirm_label="Open report")
+        self.gate = ManagerGate(
+            view.window,
+            till,
+            screen.spawn,
+            what="Shift report",
+            reason="The shift report is for managers.",
+            confirm_label="Open report",
+        )
         self._closing = False
         for key, slot in ((SWITCH_KEY, self.switch_cashier), (REPORT_KEY, self.open_report)):
             shortcut = QShortcut(QKeySequence(key), view.window)
@@ -181,21 +188,11 @@ class ShiftDesk(QObject):
                 "Finish or close the open window first (Esc), then press F10.", "warn"
             )
             return
-        if self.till.cashier is not None and self.till.is_manager:
-            self.show_report(self.till.cashier)
-            return
-        self.screen.spawn(self._approve_then_show())
+        self.gate.let_in(self.show_report, self._back_to_counter, lambda: not self._closing)
 
     @property
     def pin_dialog(self) -> ManagerPinDialog | None:
         return self.gate.dialog
-
-    async def _approve_then_show(self) -> None:
-        manager = await self.gate.ask("The shift report is for managers.")
-        if manager is None or self._closing:
-            self._back_to_counter()
-            return
-        self.show_report(manager)
 
     def show_report(self, manager: str) -> ShiftReportView:
         separator = self.till.config.terminal.decimal_separator
