@@ -128,14 +128,15 @@ def explain(error: BackendError, what: str) -> tuple[State, str]:
     return "rejected", f"{label} could not do the {what}: {error.message}"
 
 
-def _why_not_answered(entry: Entry) -> str:
+def _why_not_answered(entry: Entry, known_offline: bool) -> str:
     """The back-end's last failure as the journal has it ("did not accept the API token" tells
-    a manager what to fix), or that it is not answering when it only was slow."""
+    a manager what to fix); else offline if the connectivity monitor says so, or only slow."""
     reason = (entry.reason or "").strip().rstrip(".")
-    return reason or f"{entry.provider.label} is not answering"
+    state = "is offline" if known_offline else "is not answering"
+    return reason or f"{entry.provider.label} {state}"
 
 
-def _pending_message(entry: Entry, offline: bool) -> str:
+def _pending_message(entry: Entry, offline: bool, known_offline: bool = False) -> str:
     if entry.state is EntryState.UNKNOWN:
         return (
             f"PENDING: the answer from {entry.provider.label} was lost; Tillcard is checking "
@@ -143,8 +144,9 @@ def _pending_message(entry: Entry, offline: bool) -> str:
         )
     if offline:
         return (
-            f"PENDING: {_why_not_answered(entry)}. {entry.description} is saved on this till "
-            f"and will be sent exactly once when {entry.provider.label} answers again."
+            f"PENDING: {_why_not_answered(entry, known_offline)}. {entry.description} is saved "
+            f"on this till and will be sent exactly once when {entry.provider.label} answers "
+            "again."
         )
     return (
         f"PENDING: still waiting for {entry.provider.label}; Tillcard will finish "
@@ -403,7 +405,9 @@ class CardActions:
         entry = till.operations.promise(entry.key)
         till.engine.wake()
         self._audit(entry, "pending offline", manager=manager)
-        return self._result(entry, "pending", _pending_message(entry, offline=True), offline=True)
+        known_offline = till.monitor.is_offline(entry.provider)
+        message = _pending_message(entry, offline=True, known_offline=known_offline)
+        return self._result(entry, "pending", message, offline=True)
 
     def _cancel(
         self, entry: Entry, decision: OfflineDecision, *, asked: bool = True
@@ -420,7 +424,10 @@ class CardActions:
             why += " (give a manager PIN to allow it)"
         elif decision.verdict is Verdict.NEEDS_MANAGER_PIN:
             why += "; no manager approved it"
-        reason = f"{_why_not_answered(entry)}, and this cannot be done offline: {why}"
+        known_offline = self.till.monitor.is_offline(entry.provider)
+        reason = (
+            f"{_why_not_answered(entry, known_offline)}, and this cannot be done offline: {why}"
+        )
         self.till.operations.note_reason(entry.key, reason)
         self._audit(self.till.operations.get(entry.key), "cancelled")
         return self._result(entry, "rejected", f"{reason}. Nothing was charged.")

@@ -228,3 +228,17 @@ async def test_rejected_at_sync_goes_to_needs_attention_with_the_reason(
     finally:
         await here.close()
         await there.close()
+
+
+async def test_a_till_that_knows_the_back_end_is_offline_says_so(counter: Any) -> None:
+    """Nothing was tried (the monitor already knows), so there is no failure to quote."""
+    url, till, actions = counter
+    match = await find(till, ANA_CODE, Provider.LEAL)
+    faults(url, "leal", outage=True)
+    while not till.monitor.is_offline(Provider.LEAL):
+        till.monitor.report_failure(Provider.LEAL, "Leal cannot be reached")
+    result = await actions.add_stamps(match, 1)
+    assert result.state == "pending", result.message
+    assert till.operations.get(ref(result)).reason is None
+    assert result.message.startswith("PENDING: Leal is offline. Add 1 stamp"), result.message
+    faults(url, "leal")
