@@ -174,9 +174,13 @@ WAITING = "(waiting for the till's answer)"
 
 
 async def answer_to(counter: Counter, deliver: Callable[[], Any]) -> str:
-    """Clear the screen, deliver a code, and return the sentence the till ends with."""
+    """Clear the screen as Esc does, deliver a code, and return the sentence the till ends with.
+
+    Esc also drops the last card's history page in flight: a 10,000-key burst blocks the loop
+    long enough for that page to time out and say so over the answer being read (seen in CI).
+    """
     view = counter.view
-    view.show_ready()
+    counter.screen.clear_for_next_customer()
     view.show_message(WAITING, "info")
     done = deliver()
     if asyncio.iscoroutine(done):
