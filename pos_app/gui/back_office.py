@@ -54,6 +54,8 @@ from pos_app.services.back_office_reports import (
     BalancesFetch,
     ReportUnavailable,
     business_report,
+    campaign_label,
+    campaign_names,
     customer_report,
     points_provider,
     write_balances_csv,
@@ -208,8 +210,10 @@ class BackOfficeView(ViewDialog):
             "Fetch each campaign's balances (Ctrl+2) to compare what they still owe.",
         )
         self.campaign_chart.setObjectName("campaignChart")
-        #: What each fully fetched campaign still owes: label -> (amount, unit).
-        self.campaign_totals: dict[str, tuple[Decimal, str]] = {}
+        #: What each fetched campaign still owes: (campaign, coalition) -> label, amount, unit.
+        self.campaign_totals: dict[tuple[str, str | None], tuple[str, Decimal, str]] = {}
+        #: ClientToolbox's names for the campaigns, once asked (ids alone until then).
+        self.campaign_names: dict[str, str] = {}
         # Side by side: each chart keeps the full height its bars and labels need.
         for chart in (self.distribution_chart, self.status_chart, self.campaign_chart):
             chart.setMinimumSize(370, 300)
@@ -238,7 +242,7 @@ class BackOfficeView(ViewDialog):
     def _fill_pickers(self) -> None:
         settings = self.till.config.clienttoolbox
         for campaign_id in settings.campaign_ids if settings is not None else []:
-            self.campaign_picker.addItem(f"Campaign {campaign_id}", campaign_id)
+            self.campaign_picker.addItem(campaign_label(campaign_id, {}), campaign_id)
         for text, value in COALITIONS:
             self.coalition_picker.addItem(text, value)
 
@@ -503,23 +507,23 @@ class BackOfficeView(ViewDialog):
 
     def _count_campaign(self, fetch: BalancesFetch) -> None:
         """A complete campaign joins the comparison, in money where ClientToolbox values it."""
-        label = str(self.campaign_picker.currentData())  # the id: names are not known here
-        coalition = self.coalition_picker.currentData()
-        if coalition:
-            label += f" + {coalition}"
+        key = (fetch.campaign_id, fetch.coalition)
+        label = self.campaign_names.get(fetch.campaign_id) or fetch.campaign_id
+        if fetch.coalition:
+            label += f" + {fetch.coalition}"
         valued = [row.balance_equivalent for row in fetch.rows]
         money = [value for value in valued if value is not None]
         if money and len(money) == len(valued):
             total = sum((value.amount for value in money), Decimal(0))
-            self.campaign_totals[label] = (total, money[0].currency)
+            self.campaign_totals[key] = (label, total, money[0].currency)
         else:
             first = fetch.rows[0].balance if fetch.rows else 0
             unit = first.currency if isinstance(first, Money) else "points"
-            self.campaign_totals[label] = (balance_totals(fetch.rows).balance, unit)
+            self.campaign_totals[key] = (label, balance_totals(fetch.rows).balance, unit)
         self.campaign_chart.set_bars(
             [
                 Bar(name, float(amount), f"{format(amount.normalize(), ',f')} {unit}")
-                for name, (amount, unit) in self.campaign_totals.items()
+                for name, amount, unit in self.campaign_totals.values()
             ],
             subtitle="Balances still held, per campaign fetched (bars compare within a unit)",
         )
@@ -665,6 +669,17 @@ class BackOfficeView(ViewDialog):
     def _before_open(self) -> None:
         self._show_progress()
         self.load_business()
+        self._run(self._name_campaigns())
+
+    async def _name_campaigns(self) -> None:
+        """Relabel the campaign picker with ClientToolbox's names once they arrive."""
+        names = await campaign_names(self.till.backends)
+        if self._closed or not names:
+            return
+        self.campaign_names = names
+        picker = self.campaign_picker
+        for index in range(picker.count()):
+            picker.setItemText(index, campaign_label(str(picker.itemData(index)), names))
 
     def _fetch_said(self, text: str, tone: str) -> None:
         self._tone(self.fetch_label, text, tone)

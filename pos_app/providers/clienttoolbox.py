@@ -241,6 +241,11 @@ class ClientToolboxClient:
             self._catalogue = _Cached(campaigns, self._clock() + self._cache_ttl)
             return campaigns
 
+    async def campaign_names(self) -> dict[str, str]:
+        """Each listed campaign's name by id (cached): managers know campaigns by name."""
+        catalogue = await self._campaign_catalogue()
+        return {cid: info.name.strip() for cid, info in catalogue.items() if info.name.strip()}
+
     async def campaign_rewards(self, campaign_id: str) -> list[PointsReward]:
         """Every reward of a points or events campaign (cached), with the id ``redeem`` takes."""
         campaign_id = _field(campaign_id, "campaign id")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from pos_app.domain.backends import Provider
@@ -26,6 +26,8 @@ __all__ = [
     "ReportUnavailable",
     "balances_csv_rows",
     "business_report",
+    "campaign_label",
+    "campaign_names",
     "customer_report",
     "points_provider",
     "row_unit",
@@ -73,6 +75,24 @@ def points_provider(backends: Backends) -> PointsProvider:
             "available: add a [clienttoolbox] section to the configuration"
         )
     return backends.points
+
+
+async def campaign_names(backends: Backends) -> dict[str, str]:
+    """ClientToolbox's campaign names by id; empty when it is not set up or cannot be asked,
+    since the ids alone still work for every report."""
+    if backends.points is None:
+        return {}
+    try:
+        return await backends.points.campaign_names()
+    except BackendError as exc:
+        log.info("campaign names not known, ids shown instead: %s", exc)
+        return {}
+
+
+def campaign_label(campaign_id: str, names: Mapping[str, str]) -> str:
+    """How a manager picks a campaign: its name with the id the reports and CSV files carry."""
+    name = names.get(campaign_id)
+    return f"{name} ({campaign_id})" if name else f"Campaign {campaign_id}"
 
 
 async def business_report(backends: Backends) -> BusinessReport:

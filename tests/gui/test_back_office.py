@@ -446,16 +446,62 @@ def test_without_a_settings_window_the_button_is_off(till: Counter, run: Run) ->
     run(body())
 
 
-def test_each_fetched_campaign_is_compared_by_what_it_still_owes(
+def campaign_names(sandbox: Sandbox) -> dict[str, str]:
+    """What the seed calls each ClientToolbox campaign."""
+    seeded = sandbox.seed_summary()["clienttoolbox"]["campaigns"]
+    return {c["campaign_id"]: c["name"] for c in seeded}
+
+
+def test_the_campaign_picker_offers_campaigns_by_name(
+    make_till: MakeTill, run: Run, sandbox_server: tuple[str, Sandbox]
+) -> None:
+    till = make_till(start=())
+    names = campaign_names(sandbox_server[1])
+    configured = till.core.config.clienttoolbox
+    assert configured is not None
+    assert configured.campaign_ids
+
+    async def body() -> None:
+        office = office_desk(till, run).show(TRAINING_MANAGER)
+        picker = office.campaign_picker
+        expected = [f"{names[cid]} ({cid})" for cid in configured.campaign_ids]
+        await eventually(lambda: [picker.itemText(i) for i in range(picker.count())] == expected)
+        assert [picker.itemData(i) for i in range(picker.count())] == configured.campaign_ids
+
+    run(body())
+
+
+def test_campaigns_are_offered_by_id_while_clienttoolbox_is_down(
     make_till: MakeTill, run: Run
 ) -> None:
     till = make_till(start=())
+    till.faults("clienttoolbox", outage=True)
+    configured = till.core.config.clienttoolbox
+    assert configured is not None
+
+    async def body() -> None:
+        office = office_desk(till, run).show(TRAINING_MANAGER)
+        await eventually(lambda: not office._tasks, timeout=10)
+        picker = office.campaign_picker
+        assert [picker.itemText(i) for i in range(picker.count())] == [
+            f"Campaign {cid}" for cid in configured.campaign_ids
+        ]
+
+    run(body())
+
+
+def test_each_fetched_campaign_is_compared_by_what_it_still_owes(
+    make_till: MakeTill, run: Run, sandbox_server: tuple[str, Sandbox]
+) -> None:
+    till = make_till(start=())
     gift = "4564222953051300"  # seed 0: a gift card (stored value) campaign, in EUR
+    names = campaign_names(sandbox_server[1])
 
     async def body() -> None:
         office = office_desk(till, run).show(TRAINING_MANAGER)
         office.page_size = 200
         assert office.campaign_chart.bars == []
+        await eventually(lambda: office.campaign_names == names)
         owed: dict[str, str] = {}
         ended: list[str] = []
         office.fetchEnded.connect(ended.append)
@@ -474,7 +520,7 @@ def test_each_fetched_campaign_is_compared_by_what_it_still_owes(
                 total = sum((v.amount for v in values if v is not None), Decimal(0))
             else:
                 total = balance_totals(fetch.rows).balance
-            owed[campaign] = format(total.normalize(), ",f")
+            owed[names[campaign]] = format(total.normalize(), ",f")
         bars = office.campaign_chart.bars
         assert [bar.label for bar in bars] == list(owed)
         assert [bar.text.split(" ")[0] for bar in bars] == list(owed.values())

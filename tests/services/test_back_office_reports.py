@@ -25,6 +25,8 @@ from pos_app.services.back_office_reports import (
     ReportUnavailable,
     balances_csv_rows,
     business_report,
+    campaign_label,
+    campaign_names,
     customer_report,
     write_balances_csv,
 )
@@ -335,6 +337,38 @@ async def test_reports_of_a_back_end_that_is_not_set_up() -> None:
         await business_report(Backends())
     with pytest.raises(ReportUnavailable, match="LoyaltyDog"):
         await customer_report(Backends(), card_id="x")
+
+
+# -- campaign names --------------------------------------------------------------------------
+
+
+async def test_campaigns_are_named_as_clienttoolbox_lists_them(
+    backends: Backends, sandbox_server: tuple[str, Sandbox]
+) -> None:
+    _, sandbox = sandbox_server
+    seeded = sandbox.seed_summary()["clienttoolbox"]["campaigns"]
+    expected = {c["campaign_id"]: c["name"] for c in seeded}
+    assert len(expected) > 1
+    names = await campaign_names(backends)
+    assert names == expected
+    campaign, name = next(iter(expected.items()))
+    assert campaign_label(campaign, names) == f"{name} ({campaign})"
+
+
+async def test_campaigns_without_names_are_still_offered_by_id(
+    backends: Backends, sandbox_server: tuple[str, Sandbox]
+) -> None:
+    """A back-end that cannot be asked, or is not set up, leaves the ids: reports still work."""
+    url, _ = sandbox_server
+    faults(url, "clienttoolbox", outage=True)
+    try:
+        assert await campaign_names(backends) == {}
+    finally:
+        faults(url, "clienttoolbox")
+    assert await campaign_names(Backends()) == {}
+    assert campaign_label("318204775190", {}) == "Campaign 318204775190"
+    other = {"4564222953051300": "Gift"}
+    assert campaign_label("318204775190", other) == "Campaign 318204775190"
 
 
 async def test_paging_across_more_than_500_customers(
