@@ -164,7 +164,7 @@ async def _run(view: MainWindow, prepare: Callable[[], Setup], painted: asyncio.
     # locks the till before anything typed early is honoured.
     desk = ShiftDesk(view, till, screen, training=view.training)
     office = BackOfficeDesk(  # F11, managers only
-        view, till, screen, on_settings=_settings_opener(view, setup)
+        view, till, screen, on_settings=_settings_opener(view, setup, till.settings_changed)
     )
     if entered:  # Enter pressed while the back-ends were loading: honour it now
         screen.start_lookup(view.lookup_input.text())
@@ -180,8 +180,13 @@ async def _run(view: MainWindow, prepare: Callable[[], Setup], painted: asyncio.
     return 0
 
 
-def _settings_opener(view: MainWindow, setup: Setup) -> Callable[[], None] | None:
-    """The back office's Settings button; a training till has none (nothing to store)."""
+def _settings_opener(
+    view: MainWindow, setup: Setup, after_save: Callable[[], None]
+) -> Callable[[], None] | None:
+    """The back office's Settings button; a training till has none (nothing to store).
+
+    ``after_save`` lets the running till act on what applies at once (new secrets).
+    """
     config_file = setup.config_file
     if config_file is None:
         return None
@@ -191,6 +196,7 @@ def _settings_opener(view: MainWindow, setup: Setup) -> Callable[[], None] | Non
 
         def saved(config: AppConfig) -> None:
             setup.config = config  # what the next Settings opens with
+            after_save()
             view.show_message(
                 "Settings saved. New passwords and keys are used from now on; other changes "
                 "apply when Tillcard restarts.",

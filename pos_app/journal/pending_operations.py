@@ -450,6 +450,16 @@ class PendingOperations:
                 (_iso(utc_now()),),
             ).rowcount
 
+    def retry_provider_now(self, provider: Provider) -> int:
+        """Cut the back-offs of one back-end's open entries: it answers again, so none of them
+        should sit out a wait that was only about reaching it."""
+        with self._write() as db:
+            return db.execute(
+                f"UPDATE operations SET next_attempt_at = NULL, updated_at = ?"
+                f" WHERE provider = ? AND state IN {_OPEN_SQL} AND next_attempt_at IS NOT NULL",
+                (_iso(utc_now()), provider.value),
+            ).rowcount
+
     def retry_card_now(self, provider: Provider, card: str) -> int:
         """Cut the back-off of a whole card's queue: its head must go first (FIFO)."""
         with self._write() as db:

@@ -177,9 +177,17 @@ class SyncEngine:
         self._wake.set()
 
     def resume(self, provider: Provider) -> None:
-        """The connectivity monitor saw the back-end again: stop waiting out its pause."""
+        """The connectivity monitor saw the back-end again: stop waiting out its pause, and
+        its entries' back-offs, which after a long outage reach minutes past its return."""
         self._paused.pop(provider, None)
         self._provider_failures.pop(provider, None)
+        try:
+            cut = self.operations.retry_provider_now(provider)
+        except sqlite3.Error as exc:
+            self._journal_failed(exc)
+            return
+        if cut:
+            log.info("%s answers again: %d waiting operation(s) go now", provider.label, cut)
         self.wake()
 
     def retry_now(self, key: str | None = None) -> None:
@@ -464,12 +472,14 @@ class SyncEngine:
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
             delay = max(delay, exc.retry_after)
         at = utc_now() + timedelta(seconds=delay)
+        # First: a 429 counts as reachable, and a monitor that sees the back-end come back
+        # resumes its queue; the wait this answer asks for must be set after that, not undone.
+        self._reachable(entry.provider, isinstance(exc, RateLimited), exc.message)
         self._paused[entry.provider] = at
         if keep is EntryState.UNKNOWN:
             self.operations.outcome_unknown(entry.key, exc.message, at)
         else:
             self.operations.retry_later(entry.key, exc.message, at)
-        self._reachable(entry.provider, isinstance(exc, RateLimited), exc.message)
 
     def _reachable(self, provider: Provider, ok: bool, reason: str | None) -> None:
         if ok and reason is None:

@@ -164,6 +164,11 @@ class Till:
         if status.state is Reachability.ONLINE:
             self.engine.resume(status.provider)
 
+    def settings_changed(self) -> None:
+        """Settings were saved: secrets are read on each use, so ask every back-end again now;
+        one that refused the old key and takes the new one sends its waiting work at once."""
+        self.monitor.probe_soon()
+
     def start(self) -> None:
         """Background sync and connectivity probes, on the running loop (the GUI's)."""
         loop = asyncio.get_running_loop()

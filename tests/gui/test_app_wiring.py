@@ -134,17 +134,26 @@ def test_training_can_practise_offline_and_come_back(run: Run, tmp_path: Path) -
 def test_the_back_offices_settings_open_on_the_tills_own_file(
     sandbox_server: tuple[str, Sandbox], qtbot: object, tmp_path: Path
 ) -> None:
-    """Training builds its configuration, so it has no Settings; a real till edits its file."""
+    """Training builds its configuration, so it has no Settings; a real till edits its file,
+    and a save tells the running till (which asks every back-end again with the new keys)."""
     setup = _setup(sandbox_server, tmp_path / "data")
     view = MainWindow("till-app", training=False)
+    saves: list[str] = []
     try:
-        assert gui_app._settings_opener(view, setup) is None
+        assert gui_app._settings_opener(view, setup, lambda: saves.append("saved")) is None
         setup.config_file = tmp_path / "till.toml"
-        opener = gui_app._settings_opener(view, setup)
+        opener = gui_app._settings_opener(view, setup, lambda: saves.append("saved"))
         assert opener is not None
         opener()
         dialogs = [w for w in QApplication.topLevelWidgets() if w.objectName() == "settingsDialog"]
         assert [d.isVisible() for d in dialogs] == [True]
+        assert saves == []
+        save = dialogs[0].findChild(QPushButton, "saveButton")
+        assert save is not None
+        save.click()
+        assert saves == ["saved"]
+        assert setup.config_file.exists()
+        assert view.message.text().startswith("Settings saved.")
         dialogs[0].close()
     finally:
         view.window.close()

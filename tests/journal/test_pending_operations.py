@@ -90,6 +90,29 @@ def test_cards_are_served_first_in_first_out(journal: PendingOperations) -> None
     assert due > utc_now() + timedelta(minutes=4)  # the only head backing off is a's
 
 
+def test_a_back_end_that_answers_again_ends_only_its_own_waits(
+    journal: PendingOperations,
+) -> None:
+    later = utc_now() + timedelta(minutes=5)
+    journal.add(new(key(1), card="a"))
+    journal.add(new(key(2), card="b"))
+    journal.add(new(key(3), card="c", provider=Provider.LEAL))
+    journal.add(new(key(4), card="d"), state=EntryState.HELD)
+    journal.add(new(key(5), card="e"))
+    journal.retry_later(key(1), "offline", later)
+    journal.outcome_unknown(key(2), "lost answer", later)
+    journal.retry_later(key(3), "offline", later)
+    journal.needs_attention(key(5), "card voided")
+    assert journal.due_cards(utc_now()) == []
+    assert journal.retry_provider_now(Provider.LOYALTYDOG) == 2
+    assert journal.due_cards(utc_now()) == [(Provider.LOYALTYDOG, "a"), (Provider.LOYALTYDOG, "b")]
+    assert journal.get(key(2)).state is EntryState.UNKNOWN  # still checked before any resend
+    assert journal.get(key(3)).next_attempt_at == later  # Leal's wait is Leal's
+    assert journal.get(key(4)).state is EntryState.HELD
+    assert journal.get(key(5)).state is EntryState.NEEDS_ATTENTION
+    assert journal.retry_provider_now(Provider.LOYALTYDOG) == 0
+
+
 def test_a_refusal_reaches_the_manager_once_the_cashier_was_told_pending(
     journal: PendingOperations,
 ) -> None:

@@ -21,7 +21,19 @@ from pos_app.services.delivery import deliveries_for
 from pos_app.services.lookup import Match
 from pos_app.services.till import Till
 from pos_app.training import sandbox_credentials
-from tests.tills import ANA_CODE, MAIN_CARD, STORED_VALUE, faults, find, ledger, open_till, ref, usd
+from tests.qt_loop import eventually
+from tests.tills import (
+    ANA_CODE,
+    MAIN_CARD,
+    STORED_VALUE,
+    counter_at,
+    faults,
+    find,
+    ledger,
+    open_till,
+    ref,
+    usd,
+)
 
 
 @pytest.fixture
@@ -218,6 +230,8 @@ async def test_rate_limit_waits_at_least_retry_after(counter: Any) -> None:
     await till.engine.drain()
     entry = till.operations.get(ref(result))
     assert entry.state is EntryState.PENDING
+    # Once: the 429 that shows Leal is up must not also cut the wait it asks for.
+    assert entry.attempts == 1
     assert entry.next_attempt_at is not None
     assert entry.next_attempt_at - utc_now() > timedelta(seconds=25)
     assert ledger(url) == []
@@ -264,6 +278,46 @@ async def test_background_sync_idles_while_a_back_end_is_down(
     with contextlib.suppress(asyncio.CancelledError):
         await task
     assert till.operations.counts().get(EntryState.DONE) == 3
+
+
+async def test_a_back_end_that_answers_again_gets_its_queue_at_once(
+    sandbox_server: tuple[str, Sandbox], tmp_path: Path
+) -> None:
+    """In a long outage each entry backs off for minutes; the monitor's first good probe sends
+    them, rather than each sitting out its own wait after the network is back."""
+    url, sandbox = sandbox_server
+    patient = {"first_retry_seconds": 60, "max_retry_seconds": 300}
+    offline_stamps = {"stamp": {"mode": "allow_offline"}}
+    async with counter_at(sandbox_server, tmp_path, sync=patient, policy=offline_stamps) as at:
+        till = at.till
+        cards = await leal_cards(till, sandbox, 3)
+        faults(url, "leal", outage=True)
+        keys = [ref(await at.actions.add_stamps(card, 1)) for card in cards]
+        await till.engine.drain()  # each card tried once, in vain
+        till.engine.release()
+        for entry in map(till.operations.get, keys):
+            assert entry.state is EntryState.PENDING
+            assert entry.next_attempt_at is not None
+            assert entry.next_attempt_at - utc_now() > timedelta(seconds=25)
+        assert till.monitor.is_offline(Provider.LEAL)
+        faults(url, "leal")
+        till.start()
+        await eventually(
+            lambda: all(till.operations.get(k).state is EntryState.DONE for k in keys), timeout=10
+        )
+        assert len(ledger(url)) == 3
+
+
+async def test_saved_settings_ask_every_back_end_again_at_once(counter: Any) -> None:
+    """New secrets are read on each use: the monitor must not wait out its 30 s interval."""
+    _, till, _ = counter
+    till.start()
+    await eventually(lambda: all(s.last_ok is not None for s in till.monitor.statuses()))
+    before = {s.provider: s.last_ok for s in till.monitor.statuses()}
+    till.settings_changed()
+    await eventually(
+        lambda: all(s.last_ok != before[s.provider] for s in till.monitor.statuses()), timeout=5
+    )
 
 
 @pytest.mark.parametrize(("fault", "applied"), [("apply_then_drop_rate", 1), ("drop_rate", 0)])
