@@ -180,6 +180,7 @@ async def answer_to(counter: Counter, deliver: Callable[[], Any]) -> str:
     long enough for that page to time out and say so over the answer being read (seen in CI).
     """
     view = counter.view
+    await counter.settled()  # a start-up probe must not be in flight under a 10,000-key burst
     counter.screen.clear_for_next_customer()
     view.show_message(WAITING, "info")
     done = deliver()
