@@ -131,7 +131,8 @@ def receipt_shots() -> list[tuple[str | None, list[list[str]], float]]:
 
 
 def back_office_shots() -> list[tuple[str | None, list[list[str]], float]]:
-    """The back office (F11): a campaign's balances after a fetch, then the charts.
+    """The back office (F11): a campaign's balances after a fetch, the charts, and the Staff
+    tab just after a cashier was added (to the training journal only).
 
     The training manager signs in first (F12), so F11 opens it without a second PIN; the
     campaign picker starts on the first configured campaign (Tillcard Points, 379 customers).
@@ -152,6 +153,20 @@ def back_office_shots() -> list[tuple[str | None, list[list[str]], float]]:
         (None, [["key", "F11"]], 2.0),
         ("back_office_balances", [["key", "ctrl+2"], ["key", "alt+f"]], 4.0),
         ("back_office_charts", [["key", "ctrl+3"]], 1.5),
+        (
+            "back_office_staff",
+            [
+                ["key", "ctrl+5"],
+                ["key", "alt+n"],
+                ["type", "--delay", "60", "Bea Lopez"],
+                ["key", "alt+p"],
+                ["type", "--delay", "150", "2468"],
+                ["key", "Return"],
+                ["type", "--delay", "150", "2468"],
+                ["key", "Return"],
+            ],
+            2.0,
+        ),
         (None, [["key", "Escape"]], 0.5),
     ]
 

@@ -1,15 +1,17 @@
-"""The back office (F11, managers only): reports, balances, charts and GDPR exports.
+"""The back office (F11, managers only): reports, balances, charts, GDPR exports and staff.
 
-Four tabs (Ctrl+1 … Ctrl+4, or Ctrl+Tab): LoyaltyDog's business and customer reports, the
-ClientToolbox balances report of one campaign, charts of what was fetched, and GDPR exports.
-Every figure and rule comes from ``services.back_office_reports`` and ``services.gdpr_exports``;
+Five tabs (Ctrl+1 … Ctrl+5, or Ctrl+Tab): LoyaltyDog's business and customer reports, the
+ClientToolbox balances report of one campaign, charts of what was fetched, GDPR exports, and
+who may sign in (``gui.staff_tab``).
+Every figure and rule comes from ``services.back_office_reports``, ``services.gdpr_exports``
+and ``services.staff_changes``;
 this window only asks for them and shows them. Network work runs as tasks on the qasync loop,
 so a long fetch never freezes the till: rows appear page by page, a failed page is retried
 from where it stopped, and closing the window stops whatever is still under way.
 
-Keyboard: Ctrl+1…4 tabs, F5 reloads the business report, Alt+F fetches, Alt+C cancels,
+Keyboard: Ctrl+1…5 tabs, F5 reloads the business report, Alt+F fetches, Alt+C cancels,
 Alt+T retries the failed page, Alt+I filters, Ctrl+E exports CSV, Alt+Q requests a GDPR export,
-Alt+D downloads it, Esc closes.
+Alt+D downloads it, Alt+V saves a person and Alt+R (or Del) removes one, Esc closes.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from pos_app.domain.money import Money
 from pos_app.domain.outcomes import BalancesReportRow, BusinessReport, CustomerReport, GdprExport
 from pos_app.gui.charts import Bar, BarChart, distribution_bars
 from pos_app.gui.forms import FormError
+from pos_app.gui.staff_tab import StaffTab
 from pos_app.gui.view_dialog import ViewDialog
 from pos_app.providers.errors import BackendError
 from pos_app.services.back_office_reports import (
@@ -96,7 +99,7 @@ COALITIONS: tuple[tuple[str, str | None], ...] = (
 )
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 FILTER_ROLE = Qt.ItemDataRole.UserRole + 2
-TABS = ("Gift cards", "Balances", "Charts", "GDPR export")
+TABS = ("Gift cards", "Balances", "Charts", "GDPR export", "Staff")
 
 
 def _clock(moment: datetime | None) -> str:
@@ -228,6 +231,7 @@ class BackOfficeView(ViewDialog):
         self.request_button: QPushButton = child(QPushButton, "requestButton")
         self.download_button: QPushButton = child(QPushButton, "downloadButton")
         # Bottom
+        self.staff = StaffTab(child, till, self._run, self._tone, manager=manager)
         self.settings_button: QPushButton = child(QPushButton, "settingsButton")
         self.close_button: QPushButton = child(QPushButton, "closeButton")
         self.on_settings = on_settings
@@ -668,6 +672,7 @@ class BackOfficeView(ViewDialog):
 
     def _before_open(self) -> None:
         self._show_progress()
+        self.staff.refresh()
         self.load_business()
         self._run(self._name_campaigns())
 
