@@ -8,6 +8,8 @@ and retyping four digits loses nothing.
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
@@ -28,6 +30,8 @@ from pos_app.services.staff_changes import StaffRefused, remove_person, roster, 
 from pos_app.services.till import Till
 
 __all__ = ["StaffTab"]
+
+log = logging.getLogger(__name__)
 
 W = TypeVar("W", bound=QObject)
 
@@ -82,7 +86,12 @@ class StaffTab:
 
     def refresh(self) -> None:
         """Show the roster as the journal has it now."""
-        people = roster(self.till)
+        try:
+            people = roster(self.till)
+        except sqlite3.Error as exc:
+            log.error("staff list could not be read: %s", exc)
+            self._say(f"The staff list could not be read from the journal ({exc}).", "error")
+            return
         self._managers = {person.name: person.is_manager for person in people}
         self.table.blockSignals(True)
         self.table.setRowCount(len(people))
