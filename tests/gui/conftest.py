@@ -8,14 +8,13 @@ short runs would step tasks outside the loop. Inside the body, keys go to widget
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 import qasync
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from tests.qt_loop import Cleanup, Run, eventually
 
@@ -46,12 +45,8 @@ def make_till(
     monitor); ``config`` adds sections (``policy``, ``sync``) to the emulators' configuration;
     ``training`` seeds the training manager (PIN 0000).
     """
-    from pos_app.gui.counter_screen import CounterScreen
-    from pos_app.gui.main_window import MainWindow
-    from pos_app.scanner import ScannerInput
-    from pos_app.services.till import Till
     from pos_app.training import sandbox_config
-    from tests.gui.counter import Counter
+    from tests.gui.counter import open_counter
     from tests.services.test_lookup import sandbox_backends
 
     url, sandbox = sandbox_server
@@ -74,44 +69,18 @@ def make_till(
                     for name, section in config.items()
                 }
             )
-        backends = sandbox_backends(url, sandbox)
-        core = Till.open(
-            tmp_path / f"till-{len(windows) + 1}", settings, backends, training=training
+        return open_counter(
+            url,
+            seed,
+            settings,
+            sandbox_backends(url, sandbox),
+            tmp_path / f"till-{len(windows) + 1}",
+            run=run,
+            loop=qloop,
+            windows=windows,
+            start=start,
+            training=training,
         )
-        view = MainWindow(settings.terminal.id, training=False)
-        app = QApplication.instance()
-        assert isinstance(app, QApplication)
-        scanner = ScannerInput(app, settings.scanner, windows=lambda: [view.window])
-        scanner.install()
-        screen = CounterScreen(view, core, scanner=scanner)
-        tasks: list[asyncio.Task[None]] = []
-
-        def begin() -> None:
-            if set(start) == {"engine", "monitor"}:
-                core.start()  # as the app does
-                return
-            if "engine" in start:
-                tasks.append(asyncio.ensure_future(core.engine.run()))
-            if "monitor" in start:
-                tasks.append(asyncio.ensure_future(core.monitor.run()))
-
-        run.startups.append(begin)
-        view.window.resize(1280, 800)
-        view.window.show()
-        view.window.activateWindow()
-        view.lookup_input.setFocus()
-        windows.append(view.window)
-
-        async def cleanup() -> None:
-            screen.close()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await core.close()
-
-        run.cleanups.append(cleanup)
-        probing = "monitor" in start
-        return Counter(url, seed, view, screen, backends, qloop, scanner, core, probing)
 
     try:
         yield make

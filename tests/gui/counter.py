@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
+from pos_app.config import AppConfig
 from pos_app.gui.counter_screen import CounterScreen
 from pos_app.gui.main_window import MainWindow
 from pos_app.journal.connectivity import Reachability
@@ -24,6 +26,7 @@ from pos_app.providers.factory import Backends
 from pos_app.scanner import ScannerInput
 from pos_app.services.till import Till
 from tests.gui.conftest import eventually
+from tests.qt_loop import Run
 
 
 @dataclass
@@ -120,3 +123,55 @@ def _key_of(char: str) -> Qt.Key:
     if char.isalpha():
         return Qt.Key(Qt.Key.Key_A.value + ord(char.upper()) - ord("A"))
     return Qt.Key.Key_Period if char in ".," else Qt.Key.Key_unknown
+
+
+def open_counter(
+    url: str,
+    seed: dict[str, Any],
+    settings: AppConfig,
+    backends: Backends,
+    data_dir: Path,
+    *,
+    run: Run,
+    loop: qasync.QEventLoop,
+    windows: list[QWidget],
+    start: tuple[str, ...] = ("engine", "monitor"),
+    training: bool = True,
+) -> Counter:
+    """The counter as the app builds it: a real Till in ``data_dir``, its window shown and in
+    ``windows`` (the fixture closes them), its ``start`` tasks begun and ended by ``run``."""
+    core = Till.open(data_dir, settings, backends, training=training)
+    view = MainWindow(settings.terminal.id, training=False)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    scanner = ScannerInput(app, settings.scanner, windows=lambda: [view.window])
+    scanner.install()
+    screen = CounterScreen(view, core, scanner=scanner)
+    tasks: list[asyncio.Task[None]] = []
+
+    def begin() -> None:
+        if set(start) == {"engine", "monitor"}:
+            core.start()  # as the app does
+            return
+        if "engine" in start:
+            tasks.append(asyncio.ensure_future(core.engine.run()))
+        if "monitor" in start:
+            tasks.append(asyncio.ensure_future(core.monitor.run()))
+
+    run.startups.append(begin)
+    view.window.resize(1280, 800)
+    view.window.show()
+    view.window.activateWindow()
+    view.lookup_input.setFocus()
+    windows.append(view.window)
+
+    async def cleanup() -> None:
+        screen.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await core.close()
+
+    run.cleanups.append(cleanup)
+    probing = "monitor" in start
+    return Counter(url, seed, view, screen, backends, loop, scanner, core, probing)

@@ -53,7 +53,7 @@ from pos_app.services.lookup import LookupResult, Match, lookup
 from pos_app.services.till import Till
 from pos_app.training import sandbox_config, sandbox_credentials
 from tests.cli_tills import ANA_CODE, STORED_VALUE, secrets_env, write_config
-from tests.gui.counter import Counter
+from tests.gui.counter import Counter, open_counter
 from tests.hostile_server import LATE_SECONDS, HostileFront, Trap, hostile_front
 from tests.qt_loop import Run, eventually
 from tests.reliability.bad_input_corpus import (
@@ -318,37 +318,23 @@ def world(sandbox_server: tuple[str, Sandbox], front: tuple[str, HostileFront]) 
 def make_counter(
     world: World, qloop: qasync.QEventLoop, run: Run, tmp_path: Path
 ) -> Iterator[Callable[..., Counter]]:
-    """The cashier screen as the app builds it (tests/gui/conftest.py), behind the front."""
-    from pos_app.gui.counter_screen import CounterScreen
-    from pos_app.gui.main_window import MainWindow
-    from pos_app.scanner import ScannerInput
-
+    """The cashier screen as the app builds it (tests/gui/counter.py), behind the front."""
     windows: list[QWidget] = []
 
     def make(timeouts: Timeouts = QUICK) -> Counter:
         config = world.config()
-        backends = world.backends(config, timeouts)
-        core = Till.open(tmp_path / "till", config, backends, training=True)
-        view = MainWindow(config.terminal.id, training=False)
-        app = QApplication.instance()
-        assert isinstance(app, QApplication)
-        scanner = ScannerInput(app, config.scanner, windows=lambda: [view.window])
-        scanner.install()
-        screen = CounterScreen(view, core, scanner=scanner)
-        run.startups.append(core.start)
-        view.window.resize(1280, 800)
-        view.window.show()
-        view.window.activateWindow()
-        view.lookup_input.setFocus()
-        windows.append(view.window)
-
-        async def cleanup() -> None:
-            screen.close()
-            await core.close()
-
-        run.cleanups.append(cleanup)
         seed = world.sandbox.seed_summary()
-        return Counter(world.url, seed, view, screen, backends, qloop, scanner, core)
+        backends = world.backends(config, timeouts)
+        return open_counter(
+            world.url,
+            seed,
+            config,
+            backends,
+            tmp_path / "till",
+            run=run,
+            loop=qloop,
+            windows=windows,
+        )
 
     try:
         yield make
