@@ -40,6 +40,9 @@ class FindChild(Protocol):
     def __call__(self, kind: type[W], name: str) -> W: ...
 
 
+#: Where the role column keeps whether the person is a manager (the text is for people).
+MANAGER_ROLE = Qt.ItemDataRole.UserRole
+
 Run = Callable[[Coroutine[Any, Any, Any]], "asyncio.Task[Any]"]
 Tone = Callable[[QLabel, str, str], None]
 
@@ -61,7 +64,6 @@ class StaffTab:
         self.remove_button: QPushButton = child(QPushButton, "staffRemoveButton")
         self.label: QLabel = child(QLabel, "staffLabel")
         self.saving: asyncio.Task[Any] | None = None
-        self._managers: dict[str, bool] = {}
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
@@ -92,12 +94,13 @@ class StaffTab:
             log.error("staff list could not be read: %s", exc)
             self._say(f"The staff list could not be read from the journal ({exc}).", "error")
             return
-        self._managers = {person.name: person.is_manager for person in people}
         self.table.blockSignals(True)
         self.table.setRowCount(len(people))
         for row, person in enumerate(people):
             self.table.setItem(row, 0, QTableWidgetItem(person.name))
-            self.table.setItem(row, 1, QTableWidgetItem(person.role))
+            role = QTableWidgetItem(person.role)
+            role.setData(MANAGER_ROLE, person.is_manager)
+            self.table.setItem(row, 1, role)
         self.table.clearSelection()
         # No current row either: the first arrow key then chooses someone, rather than moving
         # a cursor the manager cannot see from an unselected first row.
@@ -110,8 +113,12 @@ class StaffTab:
         return [(self._text(row, 0), self._text(row, 1)) for row in range(self.table.rowCount())]
 
     def selected(self) -> str | None:
+        row = self._selected_row()
+        return None if row is None else self._text(row, 0)
+
+    def _selected_row(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()
-        return self._text(rows[0].row(), 0) if rows else None
+        return rows[0].row() if rows else None
 
     def _text(self, row: int, column: int) -> str:
         item = self.table.item(row, column)
@@ -162,12 +169,13 @@ class StaffTab:
         self._say(said, "ok")
 
     def _chosen(self) -> None:
-        name = self.selected()
-        self.remove_button.setEnabled(name is not None)
-        if name is None:
+        row = self._selected_row()
+        self.remove_button.setEnabled(row is not None)
+        if row is None:
             return
-        self.name_input.setText(name)
-        self.manager_box.setChecked(self._managers.get(name, False))
+        role = self.table.item(row, 1)
+        self.name_input.setText(self._text(row, 0))
+        self.manager_box.setChecked(role is not None and role.data(MANAGER_ROLE) is True)
         self.pin_input.clear()
         self.pin_again_input.clear()
 

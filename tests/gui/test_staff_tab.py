@@ -137,6 +137,7 @@ def test_choosing_someone_gives_them_a_new_pin_or_removes_them(
         await eventually(lambda: tab.selected() == TRAINING_CASHIER)
         QTest.keyClick(tab.table, Qt.Key.Key_Down)
         await eventually(lambda: tab.selected() == TRAINING_MANAGER)
+        assert tab.manager_box.isChecked()  # choosing a manager fills the form as they are
         QTest.keyClick(tab.table, Qt.Key.Key_Delete)
         assert tab.label.property("tone") == "error"
         assert "cannot remove themselves" in tab.label.text()
